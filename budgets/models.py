@@ -1,0 +1,165 @@
+"""Budgets, categories and transactions. Invariants live here and in the database."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Length, Lower, Trim
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
+
+BUDGET_AMOUNT_MAX = Decimal("999999999.99")
+TRANSACTION_AMOUNT_MAX = Decimal("9999999999.99")
+TITLE_MAX_LENGTH = 255
+DESCRIPTION_MAX_LENGTH = 5000
+CATEGORY_NAME_MAX_LENGTH = 100
+TRANSACTION_DESCRIPTION_MAX_LENGTH = 255
+# The balance of a budget: initial amount (≤ 1e9) plus any number of transactions.
+BALANCE_FIELD = models.DecimalField(max_digits=20, decimal_places=2)
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def _not_blank(field: str):
+    return GreaterThan(Length(Trim(field)), 0)
+
+
+class BudgetQuerySet(models.QuerySet):
+    def for_user(self, user) -> "BudgetQuerySet":
+        return self.filter(user=user)
+
+    def with_balance(self) -> "BudgetQuerySet":
+        """Annotate ``balance`` = initial amount + sum of the budget's transactions.
+
+        A correlated subquery computed by the database at read time, so it is right
+        after every write and under concurrent writers, and a page of budgets costs
+        one query whatever its size.
+        """
+        totals = (
+            Transaction.objects.filter(budget=OuterRef("pk"))
+            .order_by()
+            .values("budget")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return self.annotate(
+            balance=models.ExpressionWrapper(
+                F("initial_amount")
+                + Coalesce(
+                    Subquery(totals, output_field=BALANCE_FIELD),
+                    Value(Decimal("0.00")),
+                    output_field=BALANCE_FIELD,
+                ),
+                output_field=BALANCE_FIELD,
+            )
+        )
+
+
+class Budget(TimestampedModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="budgets"
+    )
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
+    date = models.DateField(help_text="The budget's start or period date.")
+    initial_amount = models.DecimalField(max_digits=11, decimal_places=2)
+
+    objects = BudgetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-date", "-created_at"], name="budget_user_date_idx"),
+            models.Index(fields=["user", "created_at"], name="budget_user_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(initial_amount__gt=0) & Q(initial_amount__lte=BUDGET_AMOUNT_MAX),
+                name="budget_initial_amount_range",
+            ),
+            models.CheckConstraint(condition=_not_blank("title"), name="budget_title_not_blank"),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX_LENGTH),
+                name="budget_description_max_length",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CategoryQuerySet(models.QuerySet):
+    def for_user(self, user) -> "CategoryQuerySet":
+        return self.filter(user=user)
+
+
+class Category(TimestampedModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="categories"
+    )
+    name = models.CharField(max_length=CATEGORY_NAME_MAX_LENGTH)
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = [Lower("name"), "id"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                "user", Lower("name"), name="category_user_name_ci_unique"
+            ),
+            models.CheckConstraint(condition=_not_blank("name"), name="category_name_not_blank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TransactionQuerySet(models.QuerySet):
+    def for_user(self, user) -> "TransactionQuerySet":
+        return self.filter(budget__user=user)
+
+
+class Transaction(TimestampedModel):
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="transactions")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transactions",
+    )
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Income > 0, expense < 0."
+    )
+    description = models.CharField(
+        max_length=TRANSACTION_DESCRIPTION_MAX_LENGTH, blank=True, default=""
+    )
+    date = models.DateField()
+
+    objects = TransactionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["budget", "-date", "-created_at"], name="tx_budget_date_idx"),
+            models.Index(fields=["budget", "amount"], name="tx_budget_amount_idx"),
+            models.Index(fields=["category", "date"], name="tx_category_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(amount=0)
+                & Q(amount__gte=-TRANSACTION_AMOUNT_MAX)
+                & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
+                name="transaction_amount_nonzero_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount}"

@@ -1,0 +1,231 @@
+"""Request and response shapes of budgets, categories, transactions and reports.
+
+Type, length, range and decimal-place rules live here and only here; rules that
+need the database (ownership, uniqueness) live in the services.
+"""
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from budgets import messages
+from budgets.models import (
+    BUDGET_AMOUNT_MAX,
+    CATEGORY_NAME_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    TRANSACTION_AMOUNT_MAX,
+    TRANSACTION_DESCRIPTION_MAX_LENGTH,
+)
+from project.schemas import MoneyOut, money_in
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SEARCH_MAX_LENGTH = 100
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _iso_date_only(value):
+    """Dates are ``YYYY-MM-DD`` strings; no timestamps, datetimes or numbers."""
+    if isinstance(value, str) and _DATE_RE.match(value.strip()):
+        return value.strip()
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    raise PydanticCustomError("date_parsing", messages.DATE_INVALID)
+
+
+def _not_zero(value: Decimal) -> Decimal:
+    if value == 0:
+        raise ValueError(messages.AMOUNT_ZERO)
+    return value
+
+
+def _trimmed(max_length: int, *, min_length: int = 0):
+    return Annotated[
+        str,
+        BeforeValidator(_strip),
+        StringConstraints(min_length=min_length, max_length=max_length),
+    ]
+
+
+Date = Annotated[
+    dt.date,
+    BeforeValidator(_iso_date_only),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-02-15"]}),
+]
+Title = _trimmed(TITLE_MAX_LENGTH, min_length=1)
+BudgetDescription = _trimmed(DESCRIPTION_MAX_LENGTH)
+CategoryName = _trimmed(CATEGORY_NAME_MAX_LENGTH, min_length=1)
+TransactionDescription = _trimmed(TRANSACTION_DESCRIPTION_MAX_LENGTH)
+InitialAmount = money_in(gt=Decimal("0"), le=BUDGET_AMOUNT_MAX)
+Amount = Annotated[
+    money_in(ge=-TRANSACTION_AMOUNT_MAX, le=TRANSACTION_AMOUNT_MAX), AfterValidator(_not_zero)
+]
+Search = Annotated[str, StringConstraints(max_length=SEARCH_MAX_LENGTH)]
+# A positive id; larger values than the database can hold are simply not found.
+Id = Annotated[int, Field(ge=1)]
+
+# --- Budgets -------------------------------------------------------------------------
+
+
+class BudgetIn(Schema):
+    """Create or replace (PUT): every writable field."""
+
+    title: Title
+    description: BudgetDescription = ""
+    date: Date
+    initial_amount: InitialAmount
+
+
+class BudgetPatch(Schema):
+    """Partial update: any subset of the writable fields."""
+
+    title: Title = None
+    description: BudgetDescription = None
+    date: Date = None
+    initial_amount: InitialAmount = None
+
+
+class BudgetOut(Schema):
+    id: int
+    user: int = Field(validation_alias="user_id", description="Owner id (always you).")
+    title: str
+    description: str
+    date: dt.date
+    initial_amount: MoneyOut
+    balance: MoneyOut = Field(description="initial_amount + the sum of transaction amounts.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+BudgetOrdering = Literal[
+    "date",
+    "-date",
+    "title",
+    "-title",
+    "initial_amount",
+    "-initial_amount",
+    "created_at",
+    "-created_at",
+]
+
+
+class BudgetFilters(Schema):
+    search: Search | None = Field(None, description="In title or description, any case.")
+    date_from: Date | None = Field(None, description="Budgets dated on or after (inclusive).")
+    date_to: Date | None = Field(None, description="Budgets dated on or before (inclusive).")
+    ordering: BudgetOrdering = Field("-date", description="Sort key; `-` for descending.")
+
+
+# --- Categories ----------------------------------------------------------------------
+
+
+class CategoryIn(Schema):
+    name: CategoryName
+
+
+class CategoryPatch(Schema):
+    name: CategoryName = None
+
+
+class CategoryOut(Schema):
+    id: int
+    user: int = Field(validation_alias="user_id")
+    name: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# --- Transactions --------------------------------------------------------------------
+
+
+class TransactionIn(Schema):
+    budget: Id = Field(description="Id of one of your budgets.")
+    amount: Amount = Field(description="Signed: income > 0, expense < 0; never 0.")
+    category: Id | None = Field(None, description="Id of one of your categories, or null.")
+    description: TransactionDescription = ""
+    date: Date
+
+
+class TransactionPatch(Schema):
+    budget: Id = Field(None, description="Move the transaction to another of your budgets.")
+    amount: Amount = None
+    category: Id | None = None
+    description: TransactionDescription = None
+    date: Date = None
+
+
+class TransactionOut(Schema):
+    id: int
+    budget: int = Field(validation_alias="budget_id")
+    amount: MoneyOut
+    category: int | None = Field(validation_alias="category_id")
+    description: str
+    date: dt.date
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+TransactionOrdering = Literal["date", "-date", "amount", "-amount", "created_at", "-created_at"]
+FilterAmount = money_in(ge=-TRANSACTION_AMOUNT_MAX, le=TRANSACTION_AMOUNT_MAX)
+
+
+class TransactionFilters(Schema):
+    budget: Id | None = Field(None, description="Only this budget's transactions.")
+    category: Id | None = Field(None, description="Only transactions in this category.")
+    type: Literal["income", "expense"] | None = Field(
+        None, description="`income` (amount > 0) or `expense` (amount < 0)."
+    )
+    date_from: Date | None = Field(None, description="On or after this date (inclusive).")
+    date_to: Date | None = Field(None, description="On or before this date (inclusive).")
+    min_amount: FilterAmount | None = Field(
+        None, description="Signed amount ≥ this (expenses are negative)."
+    )
+    max_amount: FilterAmount | None = Field(
+        None, description="Signed amount ≤ this (expenses are negative)."
+    )
+    search: Search | None = Field(None, description="In the description, any case.")
+    ordering: TransactionOrdering = Field("-date", description="Sort key; `-` for descending.")
+
+
+# --- Reports -------------------------------------------------------------------------
+
+
+class SummaryFilters(Schema):
+    date_from: Date | None = Field(None, description="Totals from this date (inclusive).")
+    date_to: Date | None = Field(None, description="Totals up to this date (inclusive).")
+
+
+class CategorySummaryOut(Schema):
+    category: int | None = Field(description="Category id, or null for uncategorised.")
+    name: str
+    income: MoneyOut
+    expense: MoneyOut = Field(description="Money spent, as a positive amount.")
+    net: MoneyOut
+    count: int
+
+
+class MonthSummaryOut(Schema):
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-02"])
+    income: MoneyOut
+    expense: MoneyOut
+    net: MoneyOut
+    count: int
+
+
+class SummaryOut(Schema):
+    budget: int
+    initial_amount: MoneyOut
+    income_total: MoneyOut
+    expense_total: MoneyOut = Field(description="Money spent in the period, positive.")
+    balance: MoneyOut = Field(description="The budget's full balance, whatever the period.")
+    transactions_count: int
+    by_category: list[CategorySummaryOut]
+    by_month: list[MonthSummaryOut]

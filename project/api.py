@@ -1,0 +1,118 @@
+"""The one NinjaAPI: routers, the shared JWT auth and every exception handler."""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
+
+from budgets.api import budgets_router, categories_router, transactions_router
+from project.errors import NOT_FOUND, AuthFailed, FieldError, NotFound
+from project.health import router as health_router
+from project.validation import field_errors
+from users.api import token_router, users_router
+from users.auth import JWTAuth, auth_failure_message
+
+logger = logging.getLogger("project.api")
+
+BAD_JSON = "Request body is not valid JSON."
+TOO_LARGE = "Request body is too large."
+THROTTLED = "Request was throttled. Try again later."
+SERVER_ERROR = "Internal server error."
+
+API_DESCRIPTION = """
+Track budgets, income and expenses. Authenticate with `POST /api/token/` and send
+`Authorization: Bearer <access>` on every other call (the **Authorize** button here takes the
+access token).
+
+* Money is a JSON **string** with two decimals (`"5000.00"`); inputs accept a string or number
+  with at most two decimals.
+* Every list is paginated: `page` (from 1), `page_size` (1–100, default 20); body
+  `{count, next, previous, results}`; a page past the end answers 404 `Invalid page.`.
+* Errors: 400 `{"field": ["message"]}` (`non_field_errors` for the rest), 401/404/405/413/429
+  `{"detail": "..."}`. Another user's object is a 404, exactly like a missing one.
+"""
+
+api = NinjaAPI(
+    title="Budget Tracker API",
+    version="1.0.0",
+    description=API_DESCRIPTION,
+    auth=JWTAuth(),
+    urls_namespace="api",
+)
+
+api.add_router("/users/", users_router)
+api.add_router("/token/", token_router)
+api.add_router("/budgets/", budgets_router)
+api.add_router("/categories/", categories_router)
+api.add_router("/transactions/", transactions_router)
+api.add_router("/health/", health_router)
+
+
+def _detail(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return api.create_response(request, {"detail": message}, status=status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    return api.create_response(request, field_errors(exc.errors), status=400)
+
+
+@api.exception_handler(FieldError)
+def on_field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
+    return api.create_response(request, exc.errors, status=400)
+
+
+@api.exception_handler(NotFound)
+def on_not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return _detail(request, exc.message, 404)
+
+
+@api.exception_handler(Http404)
+def on_http404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _detail(request, NOT_FOUND, 404)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _detail(request, auth_failure_message(request), 401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(AuthFailed)
+def on_auth_failed(request: HttpRequest, exc: AuthFailed) -> HttpResponse:
+    response = _detail(request, exc.message, 401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(Throttled)
+def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    return _detail(request, THROTTLED, 429)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _detail(request, TOO_LARGE, 413)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, Exception):
+        # ninja raises HttpError(400) when the body cannot be parsed as JSON.
+        return _detail(request, BAD_JSON, 400)
+    return _detail(request, str(exc), exc.status_code)
+
+
+@api.exception_handler(Exception)
+def on_unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception(
+        "Unhandled error on %s %s (request id %s)",
+        request.method,
+        request.path,
+        getattr(request, "request_id", "-"),
+    )
+    return _detail(request, SERVER_ERROR, 500)

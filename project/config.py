@@ -1,0 +1,84 @@
+"""Pure helpers that turn environment values into settings.
+
+Kept apart from ``settings.py`` so the rules (the SECRET_KEY requirement, rate
+format, SQLite tuning) can be unit-tested without reloading Django settings.
+"""
+
+import re
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+DEV_SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"  # noqa: S105
+SECRET_KEY_MISSING = "SECRET_KEY must be set when DEBUG is off (export SECRET_KEY=<random string>)."
+RATE_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|m|min|h|hour|d|day)\s*$")
+
+
+class ConfigurationError(ImproperlyConfigured):
+    """A setting read from the environment is missing or malformed."""
+
+
+def secret_key(*, value: str, debug: bool) -> str:
+    if value:
+        return value
+    if debug:
+        return DEV_SECRET_KEY
+    raise ConfigurationError(SECRET_KEY_MISSING)
+
+
+def rate_limit(value: str) -> str:
+    """Validate a throttle rate like ``20/min`` or ``5/s``; return it normalised."""
+    match = RATE_PATTERN.match(value or "")
+    if not match or int(match.group(1)) < 1:
+        raise ConfigurationError(
+            f"AUTH_RATE_LIMIT must look like '20/min' or '5/s', got {value!r}."
+        )
+    count, multiplier, unit = match.groups()
+    return f"{count}/{multiplier}{unit}"
+
+
+def database(*, url: str | None, base_dir: Path) -> dict:
+    """Django DATABASES['default'] from a DATABASE_URL (default: SQLite in base_dir)."""
+    if not url:
+        url = f"sqlite:///{base_dir / 'db.sqlite3'}"
+    try:
+        config = environ.Env.db_url_config(url)
+    except (ValueError, KeyError) as exc:
+        raise ConfigurationError(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+    engine = config.get("ENGINE", "")
+    if engine.endswith("sqlite3"):
+        # WAL lets readers run beside one writer; IMMEDIATE takes the write lock
+        # when a transaction starts, so concurrent writers queue on the busy
+        # timeout instead of failing with "database is locked" on upgrade.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA foreign_keys=ON;"
+            ),
+            **config.get("OPTIONS", {}),
+        }
+    elif engine.endswith("postgresql"):
+        # Reuse connections across requests, but check them before use.
+        config["CONN_MAX_AGE"] = 60
+        config["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise ConfigurationError(
+            f"DATABASE_URL must be sqlite:// or postgres://, got engine {engine or 'unknown'}."
+        )
+    return config
+
+
+def cache(url: str | None) -> dict:
+    if not url:
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "budget-tracker",
+        }
+    try:
+        return environ.Env.cache_url_config(url)
+    except (ValueError, KeyError) as exc:
+        raise ConfigurationError(f"CACHE_URL is not a valid cache URL: {exc}") from exc

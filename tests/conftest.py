@@ -1,0 +1,120 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from model_bakery import baker
+from ninja_jwt.tokens import RefreshToken
+
+from budgets.models import Budget, Category, Transaction
+
+PASSWORD = "Corr3ct-Horse-Battery"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_user(username: str, **extra):
+    from users.models import User
+
+    user = User(username=username, email=extra.pop("email", f"{username}@example.com"), **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def user(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return make_user("mallory")
+
+
+def bearer(user) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+class ApiClient(Client):
+    """Django's test client (real URLconf and middleware) speaking JSON."""
+
+    def __init__(self, headers: dict[str, str] | None = None):
+        super().__init__()
+        self._auth = headers or {}
+
+    def _json(self, method, path, data=None, **extra):
+        kwargs = {**self._auth, **extra}
+        if data is not None:
+            kwargs.setdefault("content_type", "application/json")
+        return getattr(super(), method)(path, data=data, **kwargs)
+
+    def get(self, path, data=None, **extra):
+        return super().get(path, data=data, **{**self._auth, **extra})
+
+    def post(self, path, data=None, **extra):
+        return self._json("post", path, data, **extra)
+
+    def put(self, path, data=None, **extra):
+        return self._json("put", path, data, **extra)
+
+    def patch(self, path, data=None, **extra):
+        return self._json("patch", path, data, **extra)
+
+    def delete(self, path, data=None, **extra):
+        return self._json("delete", path, data, **extra)
+
+
+@pytest.fixture
+def api_client(db):
+    return ApiClient()
+
+
+@pytest.fixture
+def auth_client(user):
+    return ApiClient(bearer(user))
+
+
+@pytest.fixture
+def other_client(other_user):
+    return ApiClient(bearer(other_user))
+
+
+def make_budget(user, **fields) -> Budget:
+    defaults = {
+        "title": "Household",
+        "description": "",
+        "date": dt.date(2026, 1, 1),
+        "initial_amount": Decimal("1000.00"),
+    }
+    return baker.make(Budget, user=user, **{**defaults, **fields})
+
+
+def make_category(user, name="Food", **fields) -> Category:
+    return baker.make(Category, user=user, name=name, **fields)
+
+
+def make_transaction(budget, amount="-10.00", **fields) -> Transaction:
+    defaults = {"date": dt.date(2026, 1, 15), "description": "", "category": None}
+    return baker.make(Transaction, budget=budget, amount=Decimal(amount), **{**defaults, **fields})
+
+
+@pytest.fixture
+def budget(user):
+    return make_budget(user)
+
+
+@pytest.fixture
+def category(user):
+    return make_category(user)
+
+
+@pytest.fixture
+def transaction(budget, category):
+    return make_transaction(budget, category=category)

@@ -1,0 +1,120 @@
+"""Routers for accounts and tokens: HTTP in, one service call, schema out."""
+
+from django.http import HttpRequest
+from ninja import Router
+from ninja.responses import Status
+
+from project.openapi import errors
+from project.throttling import AuthEndpointThrottle
+from users import messages, services
+from users.schemas import (
+    AccessOut,
+    DetailOut,
+    EmptyOut,
+    LogoutIn,
+    MeOut,
+    MePatch,
+    PasswordChangeIn,
+    RegisterIn,
+    TokenObtainIn,
+    TokenPairOut,
+    TokenRefreshIn,
+    TokenVerifyIn,
+    UserOut,
+)
+
+users_router = Router(tags=["users"])
+token_router = Router(tags=["auth"], auth=None)
+
+
+@users_router.post(
+    "/register/",
+    auth=None,
+    throttle=[AuthEndpointThrottle()],
+    response={201: UserOut, **errors(400, 413, 429)},
+    summary="Create an account",
+    description=(
+        "Usernames and emails are unique regardless of case; the password must pass the "
+        "server's password validators. Rate limited per client IP (`AUTH_RATE_LIMIT`)."
+    ),
+)
+def register(request: HttpRequest, payload: RegisterIn):
+    return Status(201, services.user_register(**payload.dict()))
+
+
+@users_router.get(
+    "/me/",
+    response={200: MeOut, **errors(401)},
+    summary="Read my profile",
+)
+def me(request: HttpRequest):
+    return request.auth
+
+
+@users_router.patch(
+    "/me/",
+    response={200: MeOut, **errors(400, 401, 413)},
+    summary="Update my profile",
+    description="Any of `email`, `first_name`, `last_name`; other fields are ignored.",
+)
+def me_update(request: HttpRequest, payload: MePatch):
+    return services.user_update(user=request.auth, data=payload.dict(exclude_unset=True))
+
+
+@users_router.post(
+    "/me/password/",
+    response={204: None, **errors(400, 401, 413)},
+    summary="Change my password",
+    description="Revokes every refresh token I hold; log in again afterwards.",
+)
+def password_change(request: HttpRequest, payload: PasswordChangeIn):
+    services.password_change(user=request.auth, **payload.dict())
+    return Status(204, None)
+
+
+@users_router.post(
+    "/logout/",
+    response={200: DetailOut, **errors(400, 401, 413)},
+    summary="Log out",
+    description=(
+        "Blacklists the given refresh token (`refresh_token`, or `refresh`): it can no longer "
+        "be used at `/api/token/refresh/`. Another user's token or a non-refresh token is a 400."
+    ),
+)
+def logout(request: HttpRequest, payload: LogoutIn):
+    services.logout(user=request.auth, **payload.dict())
+    return {"detail": messages.LOGGED_OUT}
+
+
+@token_router.post(
+    "/",
+    throttle=[AuthEndpointThrottle()],
+    response={200: TokenPairOut, **errors(400, 401, 413, 429)},
+    summary="Log in: obtain an access and a refresh token",
+    description=(
+        "Wrong username or password answers 401 the same way whether or not the user exists. "
+        "Rate limited per client IP (`AUTH_RATE_LIMIT`)."
+    ),
+)
+def token_obtain(request: HttpRequest, payload: TokenObtainIn):
+    return services.token_obtain(**payload.dict())
+
+
+@token_router.post(
+    "/refresh/",
+    response={200: AccessOut, **errors(400, 401, 413)},
+    summary="Get a new access token",
+    description="The refresh token is not rotated: keep using the one you have.",
+)
+def token_refresh(request: HttpRequest, payload: TokenRefreshIn):
+    return services.token_refresh(**payload.dict())
+
+
+@token_router.post(
+    "/verify/",
+    response={200: EmptyOut, **errors(400, 401, 413)},
+    summary="Check that a token is valid",
+)
+def token_verify(request: HttpRequest, payload: TokenVerifyIn):
+    services.token_verify(**payload.dict())
+    return {}

@@ -1,0 +1,95 @@
+import re
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+from users import messages
+
+USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class RegisterIn(Schema):
+    username: str = Field(min_length=1, max_length=150, examples=["alice"])
+    email: str = Field(min_length=1, max_length=254, examples=["alice@example.com"])
+    password: str = Field(min_length=1, max_length=128)
+    password_confirm: str = Field(min_length=1, max_length=128)
+
+    _strip_names = field_validator("username", "email", mode="before")(_strip)
+
+    @field_validator("username")
+    @classmethod
+    def username_characters(cls, value: str) -> str:
+        if not USERNAME_RE.match(value):
+            raise ValueError(messages.USERNAME_INVALID)
+        return value
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    email: str
+
+
+class MeOut(Schema):
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+
+
+class MePatch(Schema):
+    """Any subset; fields not sent are left alone. ``null`` is refused."""
+
+    email: str = Field(None, min_length=1, max_length=254)
+    first_name: str = Field(None, max_length=150)
+    last_name: str = Field(None, max_length=150)
+
+    _strip_all = field_validator("email", "first_name", "last_name", mode="before")(_strip)
+
+
+class PasswordChangeIn(Schema):
+    old_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)
+    new_password_confirm: str = Field(min_length=1, max_length=128)
+
+
+class LogoutIn(Schema):
+    """Send ``refresh_token`` (or ``refresh``, accepted for compatibility)."""
+
+    refresh_token: str | None = Field(None, max_length=4096)
+    refresh: str | None = Field(None, max_length=4096)
+
+
+class TokenObtainIn(Schema):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class TokenPairOut(Schema):
+    access: str
+    refresh: str
+
+
+class TokenRefreshIn(Schema):
+    refresh: str = Field(min_length=1, max_length=4096)
+
+
+class AccessOut(Schema):
+    access: str
+
+
+class TokenVerifyIn(Schema):
+    token: str = Field(min_length=1, max_length=4096)
+
+
+class EmptyOut(Schema):
+    pass
+
+
+class DetailOut(Schema):
+    detail: str

@@ -1,0 +1,151 @@
+"""Every users use case: registration, tokens, profile, password, logout."""
+
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from ninja_jwt.exceptions import TokenError
+from ninja_jwt.settings import api_settings
+from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from ninja_jwt.tokens import RefreshToken, UntypedToken
+
+from project.errors import AuthFailed, FieldError
+from users import messages
+from users.auth import user_from_claim
+from users.models import User
+
+
+def _check_email(email: str, *, exclude_user_id: int | None = None) -> str:
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise FieldError.single("email", messages.EMAIL_INVALID) from exc
+    taken = User.objects.filter(email__iexact=email)
+    if exclude_user_id is not None:
+        taken = taken.exclude(pk=exclude_user_id)
+    if taken.exists():
+        raise FieldError.single("email", messages.EMAIL_TAKEN)
+    return email
+
+
+def _check_password(password: str, *, user: User, field: str) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise FieldError({field: list(exc.messages)}) from exc
+
+
+@transaction.atomic
+def user_register(*, username: str, email: str, password: str, password_confirm: str) -> User:
+    errors: dict[str, list[str]] = {}
+    if User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [messages.USERNAME_TAKEN]
+    try:
+        email = User.objects.normalize_email(email)
+        _check_email(email)
+    except FieldError as exc:
+        errors.update(exc.errors)
+    if password != password_confirm:
+        errors["password_confirm"] = [messages.PASSWORDS_DO_NOT_MATCH]
+    else:
+        try:
+            _check_password(password, user=User(username=username, email=email), field="password")
+        except FieldError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise FieldError(errors)
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(username=username, email=email, password=password)
+    except IntegrityError as exc:
+        # Two registrations raced past the checks above; the constraints decided.
+        if User.objects.filter(username__iexact=username).exists():
+            raise FieldError.single("username", messages.USERNAME_TAKEN) from exc
+        raise FieldError.single("email", messages.EMAIL_TAKEN) from exc
+
+
+def token_obtain(*, username: str, password: str) -> dict[str, str]:
+    # authenticate() hashes the password even for unknown usernames, so a miss
+    # takes as long as a wrong password and reveals nothing.
+    user = authenticate(username=username, password=password)
+    if user is None or not user.is_active:
+        raise AuthFailed(messages.BAD_CREDENTIALS)
+    refresh = RefreshToken.for_user(user)
+    if api_settings.UPDATE_LAST_LOGIN:
+        from django.contrib.auth.models import update_last_login
+
+        update_last_login(None, user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise AuthFailed(messages.TOKEN_INVALID) from exc
+    if user_from_claim(token.get(api_settings.USER_ID_CLAIM)) is None:
+        raise AuthFailed(messages.TOKEN_INVALID)
+    return {"access": str(token.access_token)}
+
+
+def token_verify(*, token: str) -> None:
+    try:
+        validated = UntypedToken(token)
+    except TokenError as exc:
+        raise AuthFailed(messages.TOKEN_INVALID) from exc
+    jti = validated.get(api_settings.JTI_CLAIM)
+    if BlacklistedToken.objects.filter(token__jti=jti).exists():
+        raise AuthFailed(messages.TOKEN_INVALID)
+
+
+def user_update(*, user: User, data: dict) -> User:
+    fields = [name for name in ("email", "first_name", "last_name") if name in data]
+    if "email" in data:
+        data["email"] = _check_email(
+            User.objects.normalize_email(data["email"]), exclude_user_id=user.pk
+        )
+    for name in fields:
+        setattr(user, name, data[name])
+    if fields:
+        try:
+            with transaction.atomic():
+                user.save(update_fields=fields)
+        except IntegrityError as exc:
+            raise FieldError.single("email", messages.EMAIL_TAKEN) from exc
+    return user
+
+
+def _revoke_all_refresh_tokens(user: User) -> int:
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(created)
+
+
+@transaction.atomic
+def password_change(
+    *, user: User, old_password: str, new_password: str, new_password_confirm: str
+) -> None:
+    if not user.check_password(old_password):
+        raise FieldError.single("old_password", messages.OLD_PASSWORD_WRONG)
+    if new_password != new_password_confirm:
+        raise FieldError.single("new_password_confirm", messages.PASSWORDS_DO_NOT_MATCH)
+    _check_password(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _revoke_all_refresh_tokens(user)
+
+
+def logout(*, user: User, refresh_token: str | None, refresh: str | None) -> None:
+    field = "refresh_token" if refresh_token else "refresh"
+    raw = refresh_token or refresh
+    if not raw:
+        raise FieldError.single("refresh_token", messages.REFRESH_REQUIRED)
+    try:
+        token = RefreshToken(raw)
+    except TokenError as exc:
+        raise FieldError.single(field, messages.TOKEN_INVALID) from exc
+    if token.get(api_settings.USER_ID_CLAIM) != user.pk:
+        raise FieldError.single(field, messages.TOKEN_NOT_YOURS)
+    token.blacklist()
