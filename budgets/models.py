@@ -111,9 +111,7 @@ class Category(TimestampedModel):
         ordering = [Lower("name"), "id"]
         verbose_name_plural = "categories"
         constraints = [
-            models.UniqueConstraint(
-                "user", Lower("name"), name="category_user_name_ci_unique"
-            ),
+            models.UniqueConstraint("user", Lower("name"), name="category_user_name_ci_unique"),
             models.CheckConstraint(condition=_not_blank("name"), name="category_name_not_blank"),
         ]
 

@@ -178,9 +178,7 @@ def _resolve_references(*, user, data: dict[str, Any]) -> dict[str, Any]:
             errors.update(exc.errors)
     if "category" in data:
         try:
-            resolved["category_id"] = _owned_category_id(
-                user=user, category_id=data["category"]
-            )
+            resolved["category_id"] = _owned_category_id(user=user, category_id=data["category"])
         except FieldError as exc:
             errors.update(exc.errors)
     if errors:
@@ -281,9 +279,7 @@ def budget_summary(
         .annotate(**_money_sums())
         .order_by("month")
     )
-    months = [
-        {"month": f"{row['month']:%Y-%m}", **_figures(row)} for row in by_month
-    ]
+    months = [{"month": f"{row['month']:%Y-%m}", **_figures(row)} for row in by_month]
     return {
         "budget": budget.pk,
         "initial_amount": budget.initial_amount,
@@ -315,9 +311,7 @@ def transaction_export_rows(*, user, filters: dict[str, Any]) -> Iterator[list[s
         "date", "budget__title", "category__name", "description", "amount"
     )
     yield EXPORT_HEADER
-    for date, budget, category, description, amount in rows.iterator(
-        chunk_size=EXPORT_CHUNK_SIZE
-    ):
+    for date, budget, category, description, amount in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
         yield [
             date.isoformat(),
             _safe_cell(budget),

@@ -7,9 +7,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from budgets.api import budgets_router, categories_router, transactions_router
-from project.errors import NOT_FOUND, AuthFailed, FieldError, NotFound
+from project.errors import NON_FIELD_ERRORS, NOT_FOUND, AuthFailed, FieldError, NotFound
 from project.health import router as health_router
 from project.validation import field_errors
 from users.api import token_router, users_router
@@ -18,6 +19,7 @@ from users.auth import JWTAuth, auth_failure_message
 logger = logging.getLogger("project.api")
 
 BAD_JSON = "Request body is not valid JSON."
+NOT_AN_OBJECT = "Request body must be a JSON object."
 TOO_LARGE = "Request body is too large."
 THROTTLED = "Request was throttled. Try again later."
 SERVER_ERROR = "Internal server error."
@@ -29,11 +31,26 @@ access token).
 
 * Money is a JSON **string** with two decimals (`"5000.00"`); inputs accept a string or number
   with at most two decimals.
-* Every list is paginated: `page` (from 1), `page_size` (1–100, default 20); body
+* Every list is paginated: `page` (from 1), `page_size` (1 to 100, default 20); body
   `{count, next, previous, results}`; a page past the end answers 404 `Invalid page.`.
 * Errors: 400 `{"field": ["message"]}` (`non_field_errors` for the rest), 401/404/405/413/429
   `{"detail": "..."}`. Another user's object is a 404, exactly like a missing one.
 """
+
+
+class BodyNotAnObject(ValueError):
+    pass
+
+
+class ObjectBodyParser(Parser):
+    """JSON bodies must be objects; ``[1, 2]`` or ``"x"`` is refused before validation."""
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise BodyNotAnObject(NOT_AN_OBJECT)
+        return data
+
 
 api = NinjaAPI(
     title="Budget Tracker API",
@@ -41,6 +58,7 @@ api = NinjaAPI(
     description=API_DESCRIPTION,
     auth=JWTAuth(),
     urls_namespace="api",
+    parser=ObjectBodyParser(),
 )
 
 api.add_router("/users/", users_router)
@@ -101,6 +119,8 @@ def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and isinstance(exc.__cause__, BodyNotAnObject):
+        return api.create_response(request, {NON_FIELD_ERRORS: [NOT_AN_OBJECT]}, status=400)
     if exc.status_code == 400 and isinstance(exc.__cause__, Exception):
         # ninja raises HttpError(400) when the body cannot be parsed as JSON.
         return _detail(request, BAD_JSON, 400)

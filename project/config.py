@@ -10,7 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-DEV_SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"  # noqa: S105
+DEV_SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"
 SECRET_KEY_MISSING = "SECRET_KEY must be set when DEBUG is off (export SECRET_KEY=<random string>)."
 RATE_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|m|min|h|hour|d|day)\s*$")
 
@@ -55,9 +55,7 @@ def database(*, url: str | None, base_dir: Path) -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             "init_command": (
-                "PRAGMA journal_mode=WAL;"
-                "PRAGMA synchronous=NORMAL;"
-                "PRAGMA foreign_keys=ON;"
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
             ),
             **config.get("OPTIONS", {}),
         }

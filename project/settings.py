@@ -109,9 +109,7 @@ APPEND_SLASH = False
 
 NINJA_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("ACCESS_TOKEN_LIFETIME", default=900)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(
-        seconds=env.int("REFRESH_TOKEN_LIFETIME", default=604800)
-    ),
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("REFRESH_TOKEN_LIFETIME", default=604800)),
     "ROTATE_REFRESH_TOKENS": False,
     "BLACKLIST_AFTER_ROTATION": False,
     "UPDATE_LAST_LOGIN": True,

@@ -23,6 +23,14 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
+def _number(value: Any) -> str:
+    """Bounds arrive as numbers or as reprs like ``Decimal('0')``; show them plainly."""
+    text = str(value)
+    if text.startswith("Decimal('") and text.endswith("')"):
+        text = text[len("Decimal('") : -2]
+    return text
+
+
 def _field_and_rest(loc: tuple) -> tuple[str | None, tuple]:
     parts = list(loc)
     if parts and parts[0] in _SOURCES:
@@ -74,13 +82,13 @@ def message_for(error: dict[str, Any], field: str | None) -> str:
     if kind in {"decimal_max_digits", "decimal_whole_digits"}:
         return f"{label} is too large."
     if kind == "greater_than":
-        return f"{label} must be greater than {ctx.get('gt')}."
+        return f"{label} must be greater than {_number(ctx.get('gt'))}."
     if kind == "greater_than_equal":
-        return f"{label} must be at least {ctx.get('ge')}."
+        return f"{label} must be at least {_number(ctx.get('ge'))}."
     if kind == "less_than":
-        return f"{label} must be less than {ctx.get('lt')}."
+        return f"{label} must be less than {_number(ctx.get('lt'))}."
     if kind == "less_than_equal":
-        return f"{label} must be at most {ctx.get('le')}."
+        return f"{label} must be at most {_number(ctx.get('le'))}."
     if kind == "literal_error":
         return f"{label} must be one of: {ctx.get('expected', '')}."
     if kind == "enum":

@@ -1,8 +1,6 @@
 """User-facing messages of the users app; tests import them instead of repeating strings."""
 
-USERNAME_INVALID = (
-    "Enter a valid username: letters, digits and @/./+/-/_ only."
-)
+USERNAME_INVALID = "Enter a valid username: letters, digits and @/./+/-/_ only."
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_INVALID = "Enter a valid email address."
 EMAIL_TAKEN = "A user with that email already exists."

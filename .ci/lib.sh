@@ -1,0 +1,46 @@
+# Shared helpers for the CI scripts (sourced, not run).
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install a Debian package when a command is missing.
+ensure_debian_package() {
+  local probe=$1 package=$2
+  if ! eval "$probe" >/dev/null 2>&1; then
+    echo "-- installing $package"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$package" >/dev/null
+  fi
+}
+
+# Start a throwaway PostgreSQL cluster as the postgres user; sets PG_URL and PG_DIR.
+start_postgres() {
+  ensure_debian_package 'ls /usr/lib/postgresql/*/bin/pg_ctl' postgresql
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  PG_DIR=$(mktemp -d /tmp/budget-ci-pg.XXXXXX)
+  chmod 755 "$PG_DIR"
+  as_root chown postgres "$PG_DIR"
+  local port
+  port=$(free_port)
+  as_root runuser -u postgres -- "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
+  as_root runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null
+  PG_BIN=$bin
+  PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  echo "-- PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+}
+
+stop_postgres() {
+  if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
+    as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    as_root rm -rf "$PG_DIR"
+  fi
+}

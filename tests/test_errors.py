@@ -1,0 +1,116 @@
+"""One error shape everywhere: each kind of failure, triggered for real, and its body."""
+
+import json
+import logging
+
+import pytest
+
+from project import api as project_api
+from project.errors import NOT_FOUND
+from tests.conftest import ApiClient, bearer
+
+BUDGET = {"title": "Trip", "date": "2026-03-01", "initial_amount": "100.00"}
+
+
+def test_body_errors_are_keyed_by_json_field_name(auth_client):
+    response = auth_client.post(
+        "/api/budgets/", {"title": " ", "date": "2026-13-01", "initial_amount": "1.001"}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "title": ["Title may not be blank."],
+        "date": ["Date must be a valid date (YYYY-MM-DD)."],
+        "initial_amount": ["Initial amount must have at most 2 decimal places."],
+    }
+
+
+def test_query_errors_are_keyed_by_parameter_name(auth_client):
+    response = auth_client.get("/api/budgets/", {"page": "abc", "ordering": "owner"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "page": ["Page must be a whole number."],
+        "ordering": [
+            "Ordering must be one of: 'date', '-date', 'title', '-title', 'initial_amount', "
+            "'-initial_amount', 'created_at' or '-created_at'."
+        ],
+    }
+
+
+def test_path_value_that_is_not_an_id_is_a_404(auth_client):
+    # Path converters only match digits, so /abc/ is an unknown URL.
+    response = auth_client.get("/api/budgets/abc/")
+
+    assert (response.status_code, response.json()) == (404, {"detail": NOT_FOUND})
+
+
+def test_huge_path_id_is_a_404_not_a_500(auth_client):
+    response = auth_client.get(f"/api/budgets/{2**70}/")
+
+    assert (response.status_code, response.json()) == (404, {"detail": NOT_FOUND})
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"title": "x",}', "\xff"])
+def test_body_that_is_not_json_is_400_detail(auth_client, body):
+    response = auth_client.post("/api/budgets/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": project_api.BAD_JSON}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [("[1, 2]", "Request body must be a JSON object."), ("", "Request body is required.")],
+)
+def test_body_that_is_not_an_object_is_a_non_field_error(auth_client, body, message):
+    response = auth_client.post("/api/budgets/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": [message]}
+
+
+def test_unknown_url_is_json_404(auth_client):
+    for path in ("/api/nope/", "/api/budgets", "/nowhere"):
+        response = auth_client.get(path)
+        assert (response.status_code, response.json()) == (404, {"detail": NOT_FOUND})
+
+
+def test_wrong_method_is_json_405_with_allow(auth_client):
+    response = auth_client.delete("/api/budgets/")
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "DELETE" not allowed.'}
+    assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+
+
+def test_oversized_body_is_413_and_stores_nothing(auth_client):
+    body = json.dumps({**BUDGET, "description": "x" * 70_000})
+
+    response = auth_client.post("/api/budgets/", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": project_api.TOO_LARGE}
+
+
+def test_unhandled_exception_is_json_500_logged_with_request_id(user, monkeypatch, caplog):
+    def explode(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("budgets.services.budget_list", explode)
+    client = ApiClient(bearer(user))
+    client.raise_request_exception = False
+
+    with caplog.at_level(logging.ERROR, logger="project.api"):
+        response = client.get("/api/budgets/", HTTP_X_REQUEST_ID="req-123")
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": project_api.SERVER_ERROR}
+    assert response["X-Request-ID"] == "req-123"
+    assert any("req-123" in record.getMessage() for record in caplog.records)
+
+
+def test_every_response_carries_a_request_id(api_client):
+    response = api_client.get("/up")
+
+    assert len(response["X-Request-ID"]) == 32
