@@ -8,8 +8,10 @@ from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Length, Lower, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
-BUDGET_AMOUNT_MAX = Decimal("999999999.99")
-TRANSACTION_AMOUNT_MAX = Decimal("9999999999.99")
+BUDGET_AMOUNT_DIGITS = 9  # up to 999,999,999.99
+TRANSACTION_AMOUNT_DIGITS = 10  # up to 9,999,999,999.99
+BUDGET_AMOUNT_MAX = Decimal(10) ** BUDGET_AMOUNT_DIGITS - Decimal("0.01")
+TRANSACTION_AMOUNT_MAX = Decimal(10) ** TRANSACTION_AMOUNT_DIGITS - Decimal("0.01")
 TITLE_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 5000
 CATEGORY_NAME_MAX_LENGTH = 100
@@ -45,7 +47,7 @@ class BudgetQuerySet(models.QuerySet):
             Transaction.objects.filter(budget=OuterRef("pk"))
             .order_by()
             .values("budget")
-            .annotate(total=Sum("amount"))
+            .annotate(total=Sum("amount", output_field=BALANCE_FIELD))
             .values("total")
         )
         return self.annotate(

@@ -6,20 +6,19 @@ need the database (ownership, uniqueness) live in the services.
 
 import datetime as dt
 import re
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from budgets import messages
 from budgets.models import (
-    BUDGET_AMOUNT_MAX,
+    BUDGET_AMOUNT_DIGITS,
     CATEGORY_NAME_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     TITLE_MAX_LENGTH,
-    TRANSACTION_AMOUNT_MAX,
+    TRANSACTION_AMOUNT_DIGITS,
     TRANSACTION_DESCRIPTION_MAX_LENGTH,
 )
 from project.schemas import MoneyOut, money_in
@@ -32,6 +31,13 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _no_booleans(value):
+    """JSON ``true`` is not the id 1."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
 def _iso_date_only(value):
     """Dates are ``YYYY-MM-DD`` strings; no timestamps, datetimes or numbers."""
     if isinstance(value, str) and _DATE_RE.match(value.strip()):
@@ -39,12 +45,6 @@ def _iso_date_only(value):
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     raise PydanticCustomError("date_parsing", messages.DATE_INVALID)
-
-
-def _not_zero(value: Decimal) -> Decimal:
-    if value == 0:
-        raise ValueError(messages.AMOUNT_ZERO)
-    return value
 
 
 def _trimmed(max_length: int, *, min_length: int = 0):
@@ -64,13 +64,11 @@ Title = _trimmed(TITLE_MAX_LENGTH, min_length=1)
 BudgetDescription = _trimmed(DESCRIPTION_MAX_LENGTH)
 CategoryName = _trimmed(CATEGORY_NAME_MAX_LENGTH, min_length=1)
 TransactionDescription = _trimmed(TRANSACTION_DESCRIPTION_MAX_LENGTH)
-InitialAmount = money_in(gt=Decimal("0"), le=BUDGET_AMOUNT_MAX)
-Amount = Annotated[
-    money_in(ge=-TRANSACTION_AMOUNT_MAX, le=TRANSACTION_AMOUNT_MAX), AfterValidator(_not_zero)
-]
+InitialAmount = money_in(integer_digits=BUDGET_AMOUNT_DIGITS, signed=False, allow_zero=False)
+Amount = money_in(integer_digits=TRANSACTION_AMOUNT_DIGITS, signed=True, allow_zero=False)
 Search = Annotated[str, StringConstraints(max_length=SEARCH_MAX_LENGTH)]
 # A positive id; larger values than the database can hold are simply not found.
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1), BeforeValidator(_no_booleans)]
 
 # --- Budgets -------------------------------------------------------------------------
 
@@ -174,7 +172,7 @@ class TransactionOut(Schema):
 
 
 TransactionOrdering = Literal["date", "-date", "amount", "-amount", "created_at", "-created_at"]
-FilterAmount = money_in(ge=-TRANSACTION_AMOUNT_MAX, le=TRANSACTION_AMOUNT_MAX)
+FilterAmount = money_in(integer_digits=TRANSACTION_AMOUNT_DIGITS, signed=True, allow_zero=True)
 
 
 class TransactionFilters(Schema):

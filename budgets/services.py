@@ -236,13 +236,24 @@ def transaction_delete(*, user, transaction_id: int) -> None:
 # --- Reports -------------------------------------------------------------------------
 
 
+def _money_sum(condition: Q | None = None) -> Coalesce:
+    # A sum of many amounts outgrows the column's 12 digits: give it the balance's 20.
+    total = Sum("amount", filter=condition, output_field=BALANCE_FIELD)
+    return Coalesce(total, ZERO, output_field=BALANCE_FIELD)
+
+
 def _money_sums() -> dict[str, Any]:
     return {
-        "income": Coalesce(Sum("amount", filter=Q(amount__gt=0)), ZERO),
-        "spent": Coalesce(Sum("amount", filter=Q(amount__lt=0)), ZERO),
-        "net": Coalesce(Sum("amount"), ZERO),
+        "income": _money_sum(Q(amount__gt=0)),
+        "spent": _money_sum(Q(amount__lt=0)),
+        "net": _money_sum(),
         "count": Count("id"),
     }
+
+
+def _month_key(month: dt.date) -> str:
+    # Not strftime("%Y"): it drops the zero padding of years before 1000.
+    return f"{month.year:04d}-{month.month:02d}"
 
 
 def _figures(row: dict[str, Any]) -> dict[str, Any]:
@@ -279,7 +290,7 @@ def budget_summary(
         .annotate(**_money_sums())
         .order_by("month")
     )
-    months = [{"month": f"{row['month']:%Y-%m}", **_figures(row)} for row in by_month]
+    months = [{"month": _month_key(row["month"]), **_figures(row)} for row in by_month]
     return {
         "budget": budget.pk,
         "initial_amount": budget.initial_amount,

@@ -33,18 +33,31 @@ class StatusOut(Schema):
 
 
 def _reject_odd_decimal_strings(value: Any) -> Any:
-    """Accept JSON numbers and plain decimal strings ("12", "-4.50"); refuse booleans,
-    "1_000", "1e5" and other forms Python's Decimal would otherwise take."""
+    """Accept JSON numbers and plain decimal strings ("12", "-4.50", ".5"); refuse
+    booleans, whitespace, "1_000", "1e5" and other forms Python's Decimal would take."""
     if isinstance(value, bool):
         raise PydanticCustomError("decimal_type", "Input should be a number")
     if isinstance(value, str):
-        text = value.strip()
-        body = text[1:] if text[:1] in "+-" else text
+        body = value[1:] if value[:1] in "+-" else value
         whole, _, frac = body.partition(".")
-        if not body or not (whole or frac) or not (whole + frac).isdigit() or not body.isascii():
+        digits = whole + frac
+        if not digits or not digits.isascii() or not digits.isdigit():
             raise PydanticCustomError("decimal_parsing", "Input should be a valid decimal")
-        return text
     return value
+
+
+# Up to two significant decimals; trailing zeros are harmless ("1.500" is 1.50).
+_FRACTION = r"(\.(\d{0,2}0*)?)?"
+_NONZERO_FRACTION_ONLY = r"0*\.(0[1-9]|[1-9]\d?)0*"
+
+
+def money_pattern(*, integer_digits: int, signed: bool, allow_zero: bool) -> str:
+    """The exact set of decimal strings a money input accepts, as a JSON Schema pattern."""
+    alternatives = [rf"0*[1-9]\d{{0,{integer_digits - 1}}}{_FRACTION}", _NONZERO_FRACTION_ONLY]
+    if allow_zero:
+        alternatives.append(r"0+(\.0*)?|\.0+")
+    sign = "[+-]?" if signed else r"\+?"
+    return rf"^{sign}({'|'.join(alternatives)})$"
 
 
 def money_out(value: Decimal) -> str:
@@ -61,21 +74,47 @@ MoneyOut = Annotated[
 ]
 
 
-def money_in(*, le: Decimal, gt: Decimal | None = None, ge: Decimal | None = None):
-    """An input Money type: a decimal string or number with at most two decimals."""
+def money_in(*, integer_digits: int, signed: bool, allow_zero: bool):
+    """An input Money type: a decimal string or JSON number with at most two decimals,
+    below ``10**integer_digits``; positive only unless ``signed``; zero only if
+    ``allow_zero``. The published JSON Schema describes exactly what is accepted."""
+    top = Decimal(10) ** integer_digits - CENT
+    bounds: dict[str, Any] = {"le": top}
+    number: dict[str, Any] = {"type": "number", "maximum": float(top), "multipleOf": 0.01}
+    if signed:
+        bounds["ge"] = -top
+        number["minimum"] = -float(top)
+    elif allow_zero:
+        bounds["ge"] = Decimal(0)
+        number["minimum"] = 0
+    else:
+        bounds["gt"] = Decimal(0)
+        number["exclusiveMinimum"] = 0
+    if signed and not allow_zero:
+        number["not"] = {"const": 0}
+    validators: list[Any] = [AfterValidator(lambda value: value.quantize(CENT))]
+    if signed and not allow_zero:
+        validators.insert(0, AfterValidator(_not_zero))
+    pattern = money_pattern(integer_digits=integer_digits, signed=signed, allow_zero=allow_zero)
     return Annotated[
         Decimal,
         BeforeValidator(_reject_odd_decimal_strings),
-        Field(gt=gt, ge=ge, le=le, decimal_places=2, allow_inf_nan=False),
-        AfterValidator(lambda value: value.quantize(CENT)),
+        Field(**bounds, decimal_places=2, allow_inf_nan=False),
+        *validators,
         WithJsonSchema(
             {
-                "anyOf": [
-                    {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d{0,2})?|\.\d{1,2})\s*$"},
-                    {"type": "number"},
-                ],
+                "anyOf": [{"type": "string", "pattern": pattern}, number],
                 "examples": ["5000.00"],
             },
             mode="validation",
         ),
     ]
+
+
+AMOUNT_ZERO = "Amount must not be zero."
+
+
+def _not_zero(value: Decimal) -> Decimal:
+    if value == 0:
+        raise ValueError(AMOUNT_ZERO)
+    return value

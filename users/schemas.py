@@ -1,7 +1,7 @@
 import re
 
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 
 from users import messages
 
@@ -61,8 +61,12 @@ class PasswordChangeIn(Schema):
 class LogoutIn(Schema):
     """Send ``refresh_token`` (or ``refresh``, accepted for compatibility)."""
 
-    refresh_token: str | None = Field(None, max_length=4096)
-    refresh: str | None = Field(None, max_length=4096)
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["refresh_token"]}, {"required": ["refresh"]}]}
+    )
+
+    refresh_token: str = Field(None, min_length=1, max_length=4096)
+    refresh: str = Field(None, min_length=1, max_length=4096)
 
 
 class TokenObtainIn(Schema):
