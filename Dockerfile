@@ -39,8 +39,10 @@ COPY . .
 
 # collectstatic imports the settings, which require a SECRET_KEY with DEBUG off: this
 # throwaway value exists for this one command and is not part of the image environment.
-RUN chmod 0755 docker-entrypoint.sh \
-    && DEBUG=false SECRET_KEY=collectstatic-build-step-only python manage.py collectstatic --noinput
+# The files stay owned by root and read-only for the app user (whatever the checkout's umask).
+RUN DEBUG=false SECRET_KEY=collectstatic-build-step-only python manage.py collectstatic --noinput \
+    && chmod -R a+rX,go-w /app \
+    && chmod 0755 docker-entrypoint.sh
 
 # ---------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
