@@ -19,12 +19,21 @@ class ConfigurationError(ImproperlyConfigured):
     """A setting read from the environment is missing or malformed."""
 
 
+SECRET_KEY_PLACEHOLDER = (
+    "SECRET_KEY is a placeholder; set a random value when DEBUG is off "
+    "(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')."
+)
+_PLACEHOLDER_PREFIXES = ("change-me", "changeme", "django-insecure")
+
+
 def secret_key(*, value: str, debug: bool) -> str:
-    if value:
-        return value
-    if debug:
-        return DEV_SECRET_KEY
-    raise ConfigurationError(SECRET_KEY_MISSING)
+    if not value:
+        if debug:
+            return DEV_SECRET_KEY
+        raise ConfigurationError(SECRET_KEY_MISSING)
+    if not debug and value.lower().startswith(_PLACEHOLDER_PREFIXES):
+        raise ConfigurationError(SECRET_KEY_PLACEHOLDER)
+    return value
 
 
 def rate_limit(value: str) -> str:

@@ -14,6 +14,20 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 
+class LivenessMiddleware:
+    """Answer ``GET /up`` before host validation, sessions or the database."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/up" and request.method in ("GET", "HEAD"):
+            from project.health import up
+
+            return up(request)
+        return self.get_response(request)
+
+
 class RequestIdMiddleware:
     """Reuse a sane incoming X-Request-ID (from a proxy) or make one up."""
 

@@ -71,3 +71,13 @@ def test_openapi_schema_is_served(db, client):
 
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
+
+
+def test_up_answers_whatever_the_host_header(client, settings):
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+
+    up = client.get("/up", HTTP_HOST="127.0.0.1:8000")
+    other = client.get("/api/health/", HTTP_HOST="127.0.0.1:8000")
+
+    assert (up.status_code, up.json()) == (200, {"status": "ok"})
+    assert other.status_code == 400

@@ -162,3 +162,10 @@ def test_defaults_match_the_contract():
         "['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:3000'] "
         "20/min 900.0 604800.0 True False LocMemCache"
     )
+
+
+@pytest.mark.parametrize("value", ["CHANGE-ME-to-a-random-string", "django-insecure-abc"])
+def test_placeholder_secret_key_refused_when_debug_off(value):
+    with pytest.raises(config.ConfigurationError, match="placeholder"):
+        config.secret_key(value=value, debug=False)
+    assert config.secret_key(value=value, debug=True) == value

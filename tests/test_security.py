@@ -1,0 +1,176 @@
+"""Security headers, CORS, HTTPS behind a proxy, and mass assignment of read-only fields."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client, override_settings
+
+from budgets.models import Budget, Category, Transaction
+from tests.conftest import make_budget, make_category, make_transaction
+
+ALLOWED_ORIGIN = "http://localhost:5173"
+
+
+@pytest.fixture
+def prod_client(db):
+    with override_settings(DEBUG=False):
+        yield Client()
+
+
+@pytest.mark.parametrize("path", ["/up", "/api/health/", "/api/docs", "/api/budgets/"])
+def test_security_headers_with_debug_off(prod_client, path):
+    response = prod_client.get(path)
+
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response  # plain HTTP: no HSTS
+
+
+def test_hsts_when_served_over_https_behind_a_proxy(db):
+    with override_settings(
+        DEBUG=False,
+        SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+        SECURE_HSTS_SECONDS=31536000,
+        SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
+    ):
+        response = Client().get("/up", HTTP_X_FORWARDED_PROTO="https")
+
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_unhandled_error_with_debug_off_is_json_not_a_debug_page(db, monkeypatch):
+    monkeypatch.setattr("project.health.database_is_up", lambda: 1 / 0)
+    with override_settings(DEBUG=False):
+        client = Client(raise_request_exception=False)
+        response = client.get("/api/health/")
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Internal server error."}
+
+
+def test_cors_allows_configured_origin_only(db):
+    client = Client()
+    preflight = {
+        "HTTP_ORIGIN": ALLOWED_ORIGIN,
+        "HTTP_ACCESS_CONTROL_REQUEST_METHOD": "POST",
+        "HTTP_ACCESS_CONTROL_REQUEST_HEADERS": "authorization,content-type",
+    }
+
+    allowed = client.options("/api/budgets/", **preflight)
+    denied = client.options("/api/budgets/", **{**preflight, "HTTP_ORIGIN": "https://evil.test"})
+
+    assert allowed["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert "authorization" in allowed["Access-Control-Allow-Headers"].lower()
+    assert "Access-Control-Allow-Origin" not in denied
+
+
+def test_cors_exposes_headers_clients_need(db):
+    response = Client().get("/up", HTTP_ORIGIN=ALLOWED_ORIGIN)
+
+    exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"retry-after", "content-disposition", "x-request-id"} <= exposed
+
+
+# --- Mass assignment: read-only fields cannot be set through any writable schema ---------
+
+FOREIGN_TIME = "2001-01-01T00:00:00Z"
+
+
+def _assert_timestamps_are_server_set(obj):
+    assert obj.created_at.year != 2001
+    assert obj.updated_at.year != 2001
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch"])
+def test_budget_read_only_fields_cannot_be_set(auth_client, user, other_user, method):
+    existing = make_budget(user) if method != "post" else None
+    path = "/api/budgets/" if existing is None else f"/api/budgets/{existing.id}/"
+    body = {
+        "title": "T",
+        "date": "2026-01-01",
+        "initial_amount": "10.00",
+        "id": 99999,
+        "user": other_user.id,
+        "balance": "1000000.00",
+        "created_at": FOREIGN_TIME,
+        "updated_at": FOREIGN_TIME,
+    }
+
+    response = getattr(auth_client, method)(path, body)
+
+    assert response.status_code in (200, 201)
+    budget = Budget.objects.get(pk=response.json()["id"])
+    assert budget.pk != 99999
+    assert budget.user == user
+    assert response.json()["balance"] == "10.00"
+    _assert_timestamps_are_server_set(budget)
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch"])
+def test_category_read_only_fields_cannot_be_set(auth_client, user, other_user, method):
+    existing = make_category(user, name="Old") if method != "post" else None
+    path = "/api/categories/" if existing is None else f"/api/categories/{existing.id}/"
+    body = {
+        "name": "Food",
+        "id": 99999,
+        "user": other_user.id,
+        "created_at": FOREIGN_TIME,
+        "updated_at": FOREIGN_TIME,
+    }
+
+    response = getattr(auth_client, method)(path, body)
+
+    assert response.status_code in (200, 201)
+    category = Category.objects.get(pk=response.json()["id"])
+    assert (category.pk != 99999, category.user) == (True, user)
+    _assert_timestamps_are_server_set(category)
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch"])
+def test_transaction_read_only_fields_cannot_be_set(auth_client, user, method):
+    budget = make_budget(user)
+    existing = make_transaction(budget, date=dt.date(2026, 1, 2)) if method != "post" else None
+    path = "/api/transactions/" if existing is None else f"/api/transactions/{existing.id}/"
+    body = {
+        "budget": budget.id,
+        "amount": "-5.00",
+        "date": "2026-01-03",
+        "id": 99999,
+        "created_at": FOREIGN_TIME,
+        "updated_at": FOREIGN_TIME,
+        "user": 12345,
+    }
+
+    response = getattr(auth_client, method)(path, body)
+
+    assert response.status_code in (200, 201)
+    tx = Transaction.objects.get(pk=response.json()["id"])
+    assert tx.pk != 99999
+    _assert_timestamps_are_server_set(tx)
+
+
+def test_me_read_only_fields_cannot_be_set(auth_client, user):
+    body = {
+        "id": 99999,
+        "username": "admin",
+        "is_staff": True,
+        "is_superuser": True,
+        "password": "x",
+        "date_joined": FOREIGN_TIME,
+        "first_name": "Al",
+    }
+
+    response = auth_client.patch("/api/users/me/", body)
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert (user.pk, user.username, user.is_staff, user.is_superuser) == (
+        response.json()["id"],
+        "alice",
+        False,
+        False,
+    )
+    assert user.first_name == "Al"
+    assert user.check_password("x") is False
