@@ -1,11 +1,13 @@
 """Budgets, categories and transactions. Invariants live here and in the database."""
 
+import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Length, Lower, Trim
+from django.db.models.functions import Coalesce, Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 BUDGET_AMOUNT_DIGITS = 9  # up to 999,999,999.99
@@ -96,6 +98,13 @@ class Budget(TimestampedModel):
         return self.title
 
 
+def category_name_key(name: str) -> str:
+    """What makes two category names "the same": Unicode case folding (É = é, ß = ss)
+    after compatibility normalisation. SQLite's LOWER() folds ASCII only, so the key is
+    computed here and the database enforces uniqueness on it."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 class CategoryQuerySet(models.QuerySet):
     def for_user(self, user) -> "CategoryQuerySet":
         return self.filter(user=user)
@@ -106,19 +115,39 @@ class Category(TimestampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="categories"
     )
     name = models.CharField(max_length=CATEGORY_NAME_MAX_LENGTH)
+    # Derived from `name` on every save; casefolding can lengthen a name (ß -> ss).
+    name_key = models.CharField(max_length=CATEGORY_NAME_MAX_LENGTH * 3, editable=False)
 
     objects = CategoryQuerySet.as_manager()
 
     class Meta:
-        ordering = [Lower("name"), "id"]
+        ordering = ["name_key", "id"]
         verbose_name_plural = "categories"
         constraints = [
-            models.UniqueConstraint("user", Lower("name"), name="category_user_name_ci_unique"),
+            models.UniqueConstraint(
+                fields=["user", "name_key"], name="category_user_name_key_unique"
+            ),
             models.CheckConstraint(condition=_not_blank("name"), name="category_name_not_blank"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Keep the derived key in step with the name, whoever saves (API, admin, shell).
+        self.name_key = category_name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        # For ModelForms (the admin): the key is not a form field, so Django's own
+        # constraint validation skips it; say "already exists" instead of a 500.
+        self.name_key = category_name_key(self.name or "")
+        clash = Category.objects.filter(user_id=self.user_id, name_key=self.name_key)
+        if self.user_id and clash.exclude(pk=self.pk).exists():
+            raise ValidationError({"name": "Category already exists."})
 
 
 class TransactionQuerySet(models.QuerySet):

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Lower, TruncMonth
 
 from budgets import messages
-from budgets.models import BALANCE_FIELD, Budget, Category, Transaction
+from budgets.models import BALANCE_FIELD, Budget, Category, Transaction, category_name_key
 from project.errors import FieldError, NotFound
 from project.schemas import money_out
 
@@ -38,7 +38,7 @@ TRANSACTION_ORDERINGS: dict[str, tuple] = {
     "created_at": ("created_at", "id"),
     "-created_at": ("-created_at", "-id"),
 }
-CATEGORY_ORDERING = (Lower("name"), "id")
+CATEGORY_ORDERING = ("name_key", "id")
 EXPORT_HEADER = ["date", "budget", "category", "description", "amount"]
 EXPORT_CHUNK_SIZE = 2000
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -97,7 +97,10 @@ def budget_update(*, user, budget_id: int, data: dict[str, Any]) -> Budget:
 
 def budget_delete(*, user, budget_id: int) -> None:
     with transaction.atomic():
-        _get(Budget.objects.for_user(user), budget_id).delete()
+        # Lock first: a transaction being added to this budget right now either
+        # commits before we collect its rows (and goes with the budget) or waits and
+        # then finds the budget gone.
+        _get(Budget.objects.for_user(user).select_for_update(), budget_id).delete()
 
 
 # --- Categories ----------------------------------------------------------------------
@@ -112,7 +115,7 @@ def category_get(*, user, category_id: int) -> Category:
 
 
 def _category_name_taken(*, user, name: str, exclude_id: int | None = None) -> bool:
-    qs = Category.objects.for_user(user).filter(name__iexact=name)
+    qs = Category.objects.for_user(user).filter(name_key=category_name_key(name))
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
     return qs.exists()
@@ -144,14 +147,24 @@ def category_update(*, user, category_id: int, data: dict[str, Any]) -> Category
 def category_delete(*, user, category_id: int) -> None:
     """Deletes the category; its transactions stay, uncategorised (SET_NULL)."""
     with transaction.atomic():
-        category_get(user=user, category_id=category_id).delete()
+        _get(Category.objects.for_user(user).select_for_update(), category_id).delete()
 
 
 # --- Transactions --------------------------------------------------------------------
 
 
+def _lock_owned(queryset: QuerySet, object_id: int) -> bool:
+    """Whether the caller owns the row, keeping it locked (FOR NO KEY UPDATE) until the
+    surrounding transaction ends, so it cannot be deleted between this check and the
+    write that references it. Must run inside ``transaction.atomic()``."""
+    if not _valid_id(object_id):
+        return False
+    locked = queryset.filter(pk=object_id).select_for_update(no_key=True).values_list("pk")
+    return bool(list(locked))
+
+
 def _owned_budget_id(*, user, budget_id: int) -> int:
-    if not _valid_id(budget_id) or not Budget.objects.for_user(user).filter(pk=budget_id).exists():
+    if not _lock_owned(Budget.objects.for_user(user), budget_id):
         raise FieldError.single("budget", messages.BUDGET_NOT_FOUND)
     return budget_id
 
@@ -159,10 +172,7 @@ def _owned_budget_id(*, user, budget_id: int) -> int:
 def _owned_category_id(*, user, category_id: int | None) -> int | None:
     if category_id is None:
         return None
-    if (
-        not _valid_id(category_id)
-        or not Category.objects.for_user(user).filter(pk=category_id).exists()
-    ):
+    if not _lock_owned(Category.objects.for_user(user), category_id):
         raise FieldError.single("category", messages.CATEGORY_NOT_FOUND)
     return category_id
 
@@ -214,8 +224,9 @@ def transaction_get(*, user, transaction_id: int) -> Transaction:
 
 
 def transaction_create(*, user, data: dict[str, Any]) -> Transaction:
-    fields = _resolve_references(user=user, data=data)
-    return Transaction.objects.create(**fields)
+    with transaction.atomic():
+        fields = _resolve_references(user=user, data=data)
+        return Transaction.objects.create(**fields)
 
 
 def transaction_update(*, user, transaction_id: int, data: dict[str, Any]) -> Transaction:
