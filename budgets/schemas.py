@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from ninja import Field, Schema
+from ninja import Field
 from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -21,7 +21,7 @@ from budgets.models import (
     TRANSACTION_AMOUNT_DIGITS,
     TRANSACTION_DESCRIPTION_MAX_LENGTH,
 )
-from project.schemas import MoneyOut, money_in
+from project.schemas import MoneyOut, Schema, money_in
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SEARCH_MAX_LENGTH = 100

@@ -2,7 +2,7 @@
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -21,6 +21,7 @@ logger = logging.getLogger("project.api")
 BAD_JSON = "Request body is not valid JSON."
 NOT_AN_OBJECT = "Request body must be a JSON object."
 TOO_LARGE = "Request body is too large."
+BAD_REQUEST = "Bad request."
 THROTTLED = "Request was throttled. Try again later."
 SERVER_ERROR = "Internal server error."
 
@@ -110,6 +111,12 @@ def on_auth_failed(request: HttpRequest, exc: AuthFailed) -> HttpResponse:
 @api.exception_handler(Throttled)
 def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     return _detail(request, THROTTLED, 429)
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    # E.g. more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS.
+    return _detail(request, BAD_REQUEST, 400)
 
 
 @api.exception_handler(RequestDataTooBig)

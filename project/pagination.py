@@ -4,10 +4,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, Schema
+from ninja import Field
 from ninja.pagination import PaginationBase
 
 from project.errors import INVALID_PAGE, NotFound
+from project.schemas import Schema
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -3,11 +3,33 @@
 from decimal import Decimal
 from typing import Annotated, Any
 
-from ninja import Schema
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from ninja import Schema as NinjaSchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 CENT = Decimal("0.01")
+
+
+class Schema(NinjaSchema):
+    """Base of every request and response schema.
+
+    Refuses NUL characters in any string input: PostgreSQL cannot store them and
+    would fail the query (a 500) instead of the client getting a 400.
+    """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("string_nul", "Null characters are not allowed")
+        return value
 
 
 class ErrorOut(Schema):

@@ -63,6 +63,7 @@ def message_for(error: dict[str, Any], field: str | None) -> str:
         "bool_parsing": f"{label} must be true or false.",
         "bool_type": f"{label} must be true or false.",
         "string_type": f"{label} must be a string.",
+        "string_nul": f"{label} must not contain null characters.",
         "date_parsing": f"{label} must be a valid date (YYYY-MM-DD).",
         "date_from_datetime_parsing": f"{label} must be a valid date (YYYY-MM-DD).",
         "date_from_datetime_inexact": f"{label} must be a date without a time (YYYY-MM-DD).",

@@ -114,3 +114,39 @@ def test_every_response_carries_a_request_id(api_client):
     response = api_client.get("/up")
 
     assert len(response["X-Request-ID"]) == 32
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data", "field"),
+    [
+        ("post", "/api/budgets/", {**BUDGET, "title": "a\x00b"}, "title"),
+        ("get", "/api/budgets/", {"search": "a\x00"}, "search"),
+        ("get", "/api/transactions/", {"search": "\x00"}, "search"),
+        ("post", "/api/categories/", {"name": "\x00"}, "name"),
+        ("patch", "/api/users/me/", {"first_name": "\x00"}, "first_name"),
+    ],
+)
+def test_nul_characters_are_a_400_on_every_database(auth_client, method, path, data, field):
+    # PostgreSQL cannot store NUL; it must never reach the database as a 500.
+    response = getattr(auth_client, method)(path, data)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        field: [f"{field.replace('_', ' ').capitalize()} must not contain null characters."]
+    }
+
+
+def test_nul_in_login_is_a_400_not_a_500(api_client):
+    response = api_client.post("/api/token/", {"username": "a\x00", "password": "x"})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["username"]
+
+
+def test_too_many_query_parameters_is_a_400(auth_client):
+    query = "&".join(f"p{n}=1" for n in range(1100))
+
+    response = auth_client.get(f"/api/budgets/?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request."}

@@ -1,8 +1,9 @@
 import re
 
-from ninja import Field, Schema
+from ninja import Field
 from pydantic import ConfigDict, field_validator
 
+from project.schemas import Schema
 from users import messages
 
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
