@@ -9,6 +9,11 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# As the postgres OS user, from a directory it can enter.
+as_postgres() {
+  (cd / && as_root runuser -u postgres -- "$@")
+}
+
 # Install a Debian package when a command is missing.
 ensure_debian_package() {
   local probe=$1 package=$2
@@ -29,8 +34,8 @@ start_postgres() {
   as_root chown postgres "$PG_DIR"
   local port
   port=$(free_port)
-  as_root runuser -u postgres -- "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
-  as_root runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+  as_postgres "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres >/dev/null
+  as_postgres "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
     -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
     start >/dev/null
   PG_BIN=$bin
@@ -40,7 +45,7 @@ start_postgres() {
 
 stop_postgres() {
   if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
-    as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
     as_root rm -rf "$PG_DIR"
   fi
 }

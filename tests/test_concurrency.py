@@ -1,0 +1,398 @@
+"""Balances under concurrent writes, over real HTTP.
+
+The app runs under gunicorn (several sync worker processes) against a database
+this test creates for itself: a temporary SQLite file, or, when the test run's
+``DATABASE_URL`` points at PostgreSQL, a fresh database on that server. Many
+threads then write to one budget at the same moment; every request must succeed
+(no 5xx, no "database is locked") and the balance must be exact.
+"""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BIN_DIR = Path(sys.executable).parent
+HOST = "127.0.0.1"
+WORKERS = 3
+THREADS = 40
+STARTUP_TIMEOUT = 20
+REQUEST_TIMEOUT = 30
+PASSWORD = "Corr3ct-Horse-Battery"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "<no log>"
+
+
+class PostgresDatabase:
+    """A uniquely named database on the server of the test run's DATABASE_URL."""
+
+    def __init__(self, server_url: str):
+        self.server_url = server_url
+        self.name = f"budget_concurrency_{uuid.uuid4().hex[:12]}"
+        parts = urlsplit(server_url)
+        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+
+    def _admin(self):
+        import psycopg
+
+        # The maintenance database named in the URL (e.g. "postgres"); libpq takes
+        # postgres:// and postgresql:// URLs as they are.
+        return psycopg.connect(self.server_url, autocommit=True)
+
+    def create(self) -> None:
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        with self._admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+class Server:
+    """``gunicorn project.wsgi:application`` on its own database, spoken to over HTTP."""
+
+    def __init__(self, database_url: str, log_dir: Path):
+        self.port = _free_port()
+        self.log_path = log_dir / "gunicorn.log"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+            "DATABASE_URL": database_url,
+            "DEBUG": "false",
+            "SECRET_KEY": "test",
+            "AUTH_RATE_LIMIT": "1000/min",
+            "ALLOWED_HOSTS": HOST,
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    def migrate(self) -> None:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, f"migrate failed:\n{result.stdout}\n{result.stderr}"
+
+    def start(self) -> None:
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                str(BIN_DIR / "gunicorn"),
+                "project.wsgi:application",
+                "--workers",
+                str(WORKERS),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"{HOST}:{self.port}",
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+            ],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"gunicorn exited:\n{_tail(self.log_path)}"
+            try:
+                status, body = self.request("GET", "/up", timeout=1)
+            except OSError:
+                time.sleep(0.1)
+                continue
+            if status == 200 and body == {"status": "ok"}:
+                return
+            time.sleep(0.1)
+        pytest.fail(f"gunicorn did not answer /up in time:\n{_tail(self.log_path)}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self._log is not None:
+            self._log.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        payload: dict | None = None,
+        token: str | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> tuple[int, object]:
+        headers = {"Accept": "application/json"}
+        body = None
+        if payload is not None:
+            body = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            raw = response.read()
+        finally:
+            conn.close()
+        if not raw:
+            return response.status, None
+        try:
+            return response.status, json.loads(raw)
+        except ValueError:
+            return response.status, raw.decode(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One gunicorn for this module; each test works as its own user."""
+    tmp_path = tmp_path_factory.mktemp("concurrency")
+    run_url = os.environ.get("DATABASE_URL", "")
+    postgres = PostgresDatabase(run_url) if run_url.startswith("postgres") else None
+    if postgres is not None:
+        postgres.create()
+        database_url = postgres.url
+    else:
+        database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    srv = Server(database_url, tmp_path)
+    try:
+        srv.migrate()
+        srv.start()
+        yield srv
+    finally:
+        srv.stop()
+        if postgres is not None:
+            postgres.drop()
+
+
+def _login(server: Server, username: str) -> str:
+    status, body = server.request(
+        "POST",
+        "/api/users/register/",
+        {
+            "username": username,
+            "email": f"{username}@example.com",
+            "password": PASSWORD,
+            "password_confirm": PASSWORD,
+        },
+    )
+    assert status == 201, body
+    status, body = server.request(
+        "POST", "/api/token/", {"username": username, "password": PASSWORD}
+    )
+    assert status == 200, body
+    return body["access"]
+
+
+def _create_budget(server: Server, token: str, title: str, initial: str) -> int:
+    payload = {"title": title, "date": "2026-02-01", "initial_amount": initial}
+    status, body = server.request("POST", "/api/budgets/", payload, token)
+    assert status == 201, body
+    return body["id"]
+
+
+def _balance(server: Server, token: str, budget_id: int) -> Decimal:
+    status, body = server.request("GET", f"/api/budgets/{budget_id}/", token=token)
+    assert status == 200, body
+    return Decimal(body["balance"])
+
+
+def _all_at_once(jobs: list) -> list[tuple[int, object]]:
+    """Run every job in its own thread, released together by a barrier."""
+    barrier = threading.Barrier(len(jobs))
+    results: list = [None] * len(jobs)
+
+    def run(index, job):
+        barrier.wait()
+        try:
+            results[index] = job()
+        except Exception as exc:  # reported below as a failed request
+            results[index] = (None, repr(exc))
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=REQUEST_TIMEOUT * 2)
+    assert not any(t.is_alive() for t in threads), "some requests never finished"
+    return results
+
+
+def _amount(i: int) -> str:
+    """Incomes and expenses with cents: 12.34, -8.04, 14.48, -10.10, ..."""
+    if i % 2 == 0:
+        return f"{12 + i}.{(34 + i * 7) % 100:02d}"
+    return f"-{7 + i}.{(1 + i * 3) % 100:02d}"
+
+
+def _assert_all(results, expected_status: int, server: Server) -> None:
+    failures = [(i, r) for i, r in enumerate(results) if r[0] != expected_status]
+    locked = [r for r in results if "database is locked" in str(r[1]).lower()]
+    assert not failures and not locked, (
+        f"{len(failures)} of {len(results)} requests failed: {failures[:5]}\n"
+        f"{_tail(server.log_path)}"
+    )
+
+
+def test_concurrent_writes_keep_the_balance_exact(server):
+    token = _login(server, "racer")
+    main = _create_budget(server, token, "Shared", "1000.00")
+    other = _create_budget(server, token, "Other", "500.00")
+    amounts = [_amount(i) for i in range(THREADS)]
+    assert len({Decimal(a) > 0 for a in amounts}) == 2  # both incomes and expenses
+
+    # 1. 40 transactions posted to one budget at the same moment.
+    def post(amount):
+        payload = {"budget": main, "amount": amount, "date": "2026-02-15"}
+        return lambda: server.request("POST", "/api/transactions/", payload, token)
+
+    created = _all_at_once([post(a) for a in amounts])
+
+    _assert_all(created, 201, server)
+    assert sorted(Decimal(body["amount"]) for _, body in created) == sorted(
+        Decimal(a) for a in amounts
+    )
+    expected_main = Decimal("1000.00") + sum(Decimal(a) for a in amounts)
+    assert _balance(server, token, main) == expected_main
+    status, listed = server.request(
+        "GET", f"/api/transactions/?budget={main}&page_size=100", token=token
+    )
+    assert status == 200
+    assert listed["count"] == THREADS
+
+    # 2. At once: a third change their amount, a third move to the other budget,
+    #    a third are deleted.
+    ids = [body["id"] for _, body in created]
+    by_id = {body["id"]: Decimal(body["amount"]) for _, body in created}
+    jobs, patched, moved = [], Decimal("0"), Decimal("0")
+    for n, tx_id in enumerate(ids):
+        path = f"/api/transactions/{tx_id}/"
+        if n % 3 == 0:
+            new_amount = Decimal(f"-{n + 1}.{n:02d}")
+            patched += new_amount
+            jobs.append(
+                lambda p=path, a=new_amount: server.request("PATCH", p, {"amount": str(a)}, token)
+            )
+        elif n % 3 == 1:
+            moved += by_id[tx_id]
+            jobs.append(lambda p=path: server.request("PATCH", p, {"budget": other}, token))
+        else:
+            jobs.append(lambda p=path: server.request("DELETE", p, token=token))
+
+    changed = _all_at_once(jobs)
+
+    failures = [(n, r) for n, r in enumerate(changed) if r[0] != (204 if n % 3 == 2 else 200)]
+    assert not failures, f"{failures[:5]}\n{_tail(server.log_path)}"
+    assert _balance(server, token, main) == Decimal("1000.00") + patched
+    assert _balance(server, token, other) == Decimal("500.00") + moved
+
+
+DELETE_RACE_ROUNDS = 8
+POSTS_PER_ROUND = 19
+
+
+def _race_posts_with_a_delete(server: Server, round_: int, post, delete):
+    """POSTS_PER_ROUND posts and one delete at once; the delete's place varies by round.
+    Returns (delete result, post results)."""
+    where = round_ * 2 % POSTS_PER_ROUND
+    jobs = [post] * POSTS_PER_ROUND
+    jobs.insert(where, delete)
+    results = _all_at_once(jobs)
+    return results.pop(where), results
+
+
+def test_posting_to_a_budget_while_it_is_deleted_never_fails(server):
+    """A transaction posted while its budget is being deleted either lands first (and
+    goes with the budget) or finds the budget gone (400 "Budget not found."); the
+    DELETE itself succeeds. Nothing answers 500 and nothing is left behind."""
+    token = _login(server, "budget-deleter")
+    not_found = (400, {"budget": ["Budget not found."]})
+    problems = []
+    for round_ in range(DELETE_RACE_ROUNDS):
+        doomed = _create_budget(server, token, f"Doomed {round_}", "10.00")
+        payload = {"budget": doomed, "amount": "1.00", "date": "2026-02-15"}
+
+        deleted, posted = _race_posts_with_a_delete(
+            server,
+            round_,
+            post=lambda p=payload: server.request("POST", "/api/transactions/", p, token),
+            delete=lambda d=doomed: server.request("DELETE", f"/api/budgets/{d}/", token=token),
+        )
+
+        problems += [(round_, "POST", r) for r in posted if r[0] != 201 and r != not_found]
+        if deleted[0] != 204:
+            problems.append((round_, "DELETE", deleted))
+            continue
+        status, left = server.request("GET", f"/api/transactions/?budget={doomed}", token=token)
+        if status != 200 or left["count"] != 0:
+            problems.append((round_, "left behind", status, left.get("count", left)))
+
+    assert not problems, f"{problems[:6]}\n{_tail(server.log_path, 30)}"
+
+
+def test_posting_with_a_category_while_it_is_deleted_never_fails(server):
+    """Same race for a category: a transaction that lands first keeps existing with
+    ``category: null``; one that comes later gets 400 "Category not found."."""
+    token = _login(server, "category-deleter")
+    budget = _create_budget(server, token, "Groceries", "100.00")
+    not_found = (400, {"category": ["Category not found."]})
+    problems, landed = [], 0
+    for round_ in range(DELETE_RACE_ROUNDS):
+        status, body = server.request("POST", "/api/categories/", {"name": f"C{round_}"}, token)
+        assert status == 201, body
+        doomed = body["id"]
+        payload = {"budget": budget, "category": doomed, "amount": "-1.00", "date": "2026-02-15"}
+
+        deleted, posted = _race_posts_with_a_delete(
+            server,
+            round_,
+            post=lambda p=payload: server.request("POST", "/api/transactions/", p, token),
+            delete=lambda d=doomed: server.request("DELETE", f"/api/categories/{d}/", token=token),
+        )
+
+        problems += [(round_, "POST", r) for r in posted if r[0] != 201 and r != not_found]
+        landed += sum(1 for r in posted if r[0] == 201)
+        if deleted[0] != 204:
+            problems.append((round_, "DELETE", deleted))
+        status, left = server.request("GET", f"/api/transactions/?category={doomed}", token=token)
+        if deleted[0] == 204 and (status != 200 or left["count"] != 0):
+            problems.append((round_, "still in the deleted category", left.get("count", left)))
+
+    assert not problems, f"{problems[:6]}\n{_tail(server.log_path, 30)}"
+    # Every transaction that was created is still there (uncategorised).
+    status, listed = server.request("GET", f"/api/transactions/?budget={budget}", token=token)
+    assert (status, listed["count"]) == (200, landed)
