@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,20 @@ from ninja_jwt.tokens import RefreshToken
 from budgets.models import Budget, Category, Transaction
 
 PASSWORD = "Corr3ct-Horse-Battery"
+TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+class _Timestamp:
+    """Equal to any ISO 8601 UTC timestamp string (``2026-02-15T20:32:00.123Z``)."""
+
+    def __eq__(self, other):
+        return isinstance(other, str) and TIMESTAMP_RE.match(other) is not None
+
+    def __repr__(self):
+        return "<ISO 8601 UTC timestamp>"
+
+
+TIMESTAMP = _Timestamp()
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,6 @@
 """Categories over HTTP: CRUD, name rules, per-user uniqueness (also under a race),
 isolation between users and what deleting a category does to its transactions."""
 
-import re
 from unittest import mock
 
 import pytest
@@ -11,25 +10,11 @@ from django.db import transaction as db_transaction
 from budgets import messages, services
 from budgets.models import Category, Transaction
 from project.errors import FieldError
-from tests.conftest import make_budget, make_category, make_transaction
+from tests.conftest import TIMESTAMP, make_budget, make_category, make_transaction
 
 URL = "/api/categories/"
 NOT_FOUND = {"detail": "Not found."}
 EXISTS = {"name": [messages.CATEGORY_EXISTS]}
-TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-
-
-class _Timestamp:
-    """Equal to any ISO 8601 UTC timestamp string (``2026-02-15T20:32:00.123Z``)."""
-
-    def __eq__(self, other):
-        return isinstance(other, str) and TIMESTAMP_RE.match(other) is not None
-
-    def __repr__(self):
-        return "<ISO 8601 UTC timestamp>"
-
-
-TIMESTAMP = _Timestamp()
 
 
 def detail_url(category_id) -> str:

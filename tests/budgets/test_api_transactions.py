@@ -3,7 +3,6 @@ between users, budget balances after each kind of change, filters, ordering,
 pagination and constant query counts."""
 
 import datetime as dt
-import re
 from decimal import Decimal
 from unittest import mock
 
@@ -13,28 +12,14 @@ from django.db import transaction as db_transaction
 
 from budgets import messages
 from budgets.models import Transaction
-from tests.conftest import make_budget, make_category, make_transaction
+from tests.conftest import TIMESTAMP, make_budget, make_category, make_transaction
 
 URL = "/api/transactions/"
 NOT_FOUND = {"detail": "Not found."}
 BUDGET_NOT_FOUND = {"budget": [messages.BUDGET_NOT_FOUND]}
 CATEGORY_NOT_FOUND = {"category": [messages.CATEGORY_NOT_FOUND]}
-TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
 # Ids that cannot exist: unused, the first beyond bigint, far beyond 64 bits.
 ABSENT_IDS = [987654, 2**63, 2**64 + 1, 10**30]
-
-
-class _Timestamp:
-    """Equal to any ISO 8601 UTC timestamp string (``2026-02-15T20:32:00.123Z``)."""
-
-    def __eq__(self, other):
-        return isinstance(other, str) and TIMESTAMP_RE.match(other) is not None
-
-    def __repr__(self):
-        return "<ISO 8601 UTC timestamp>"
-
-
-TIMESTAMP = _Timestamp()
 
 
 def detail_url(transaction_id) -> str:
