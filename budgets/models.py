@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Length, Trim
+from django.db.models.functions import Cast, Coalesce, Length, Round, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 BUDGET_AMOUNT_DIGITS = 9  # up to 999,999,999.99
@@ -18,8 +18,6 @@ TITLE_MAX_LENGTH = 255
 DESCRIPTION_MAX_LENGTH = 5000
 CATEGORY_NAME_MAX_LENGTH = 100
 TRANSACTION_DESCRIPTION_MAX_LENGTH = 255
-# The balance of a budget: initial amount (≤ 1e9) plus any number of transactions.
-BALANCE_FIELD = models.DecimalField(max_digits=20, decimal_places=2)
 
 
 class TimestampedModel(models.Model):
@@ -28,6 +26,21 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def cents_sum(condition: Q | None = None) -> Coalesce:
+    """The exact sum of ``amount`` in integer cents (0 when there are no rows).
+
+    SQLite keeps decimals as binary floating point and would add them up inexactly;
+    each amount is turned into whole cents first (exact for 12-digit amounts), and
+    integers add up exactly on every database.
+    """
+    cents = Cast(Round(F("amount") * 100), models.BigIntegerField())
+    return Coalesce(Sum(cents, filter=condition), Value(0), output_field=models.BigIntegerField())
+
+
+def cents_to_money(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
 
 
 def _not_blank(field: str):
@@ -39,7 +52,8 @@ class BudgetQuerySet(models.QuerySet):
         return self.filter(user=user)
 
     def with_balance(self) -> "BudgetQuerySet":
-        """Annotate ``balance`` = initial amount + sum of the budget's transactions.
+        """Annotate ``transactions_cents``, the exact sum of the budget's transactions in
+        cents, from which ``Budget.balance`` follows.
 
         A correlated subquery computed by the database at read time, so it is right
         after every write and under concurrent writers, and a page of budgets costs
@@ -49,18 +63,12 @@ class BudgetQuerySet(models.QuerySet):
             Transaction.objects.filter(budget=OuterRef("pk"))
             .order_by()
             .values("budget")
-            .annotate(total=Sum("amount", output_field=BALANCE_FIELD))
+            .annotate(total=cents_sum())
             .values("total")
         )
         return self.annotate(
-            balance=models.ExpressionWrapper(
-                F("initial_amount")
-                + Coalesce(
-                    Subquery(totals, output_field=BALANCE_FIELD),
-                    Value(Decimal("0.00")),
-                    output_field=BALANCE_FIELD,
-                ),
-                output_field=BALANCE_FIELD,
+            transactions_cents=Coalesce(
+                Subquery(totals, output_field=models.BigIntegerField()), Value(0)
             )
         )
 
@@ -97,6 +105,11 @@ class Budget(TimestampedModel):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def balance(self) -> Decimal:
+        """``initial_amount`` + every transaction; needs ``with_balance()``."""
+        return self.initial_amount + cents_to_money(self.transactions_cents)
+
 
 def category_name_key(name: str) -> str:
     """What makes two category names "the same": Unicode case folding (É = é, ß = ss)
@@ -116,7 +129,8 @@ class Category(TimestampedModel):
     )
     name = models.CharField(max_length=CATEGORY_NAME_MAX_LENGTH)
     # Derived from `name` on every save; casefolding can lengthen a name (ß -> ss).
-    name_key = models.CharField(max_length=CATEGORY_NAME_MAX_LENGTH * 3, editable=False)
+    # Unbounded: NFKC can expand one character to eighteen.
+    name_key = models.TextField(editable=False)
 
     objects = CategoryQuerySet.as_manager()
 

@@ -67,8 +67,8 @@ TransactionDescription = _trimmed(TRANSACTION_DESCRIPTION_MAX_LENGTH)
 InitialAmount = money_in(integer_digits=BUDGET_AMOUNT_DIGITS, signed=False, allow_zero=False)
 Amount = money_in(integer_digits=TRANSACTION_AMOUNT_DIGITS, signed=True, allow_zero=False)
 Search = Annotated[str, StringConstraints(max_length=SEARCH_MAX_LENGTH)]
-# A positive id; larger values than the database can hold are simply not found.
-Id = Annotated[int, Field(ge=1), BeforeValidator(_no_booleans)]
+# Any integer: ids that cannot exist (0, negative, beyond 64 bits) are simply not found.
+Id = Annotated[int, BeforeValidator(_no_booleans)]
 
 # --- Budgets -------------------------------------------------------------------------
 

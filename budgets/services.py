@@ -8,17 +8,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, Lower, TruncMonth
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Lower, TruncMonth
 
 from budgets import messages
-from budgets.models import BALANCE_FIELD, Budget, Category, Transaction, category_name_key
+from budgets.models import (
+    Budget,
+    Category,
+    Transaction,
+    category_name_key,
+    cents_sum,
+    cents_to_money,
+)
 from project.errors import FieldError, NotFound
 from project.schemas import money_out
 
 # Ids the database can hold (bigint); anything else cannot exist.
 MAX_ID = 2**63 - 1
-ZERO = Value(Decimal("0.00"), output_field=BALANCE_FIELD)
 
 BUDGET_ORDERINGS: dict[str, tuple] = {
     "date": ("date", "created_at", "id"),
@@ -89,7 +95,7 @@ def budget_create(*, user, data: dict[str, Any]) -> Budget:
 
 def budget_update(*, user, budget_id: int, data: dict[str, Any]) -> Budget:
     with transaction.atomic():
-        budget = _get(Budget.objects.for_user(user), budget_id)
+        budget = _get(Budget.objects.for_user(user).select_for_update(), budget_id)
         if data:
             budget.save(update_fields=[*_apply(budget, data), "updated_at"])
     return budget_get(user=user, budget_id=budget_id)
@@ -138,10 +144,11 @@ def category_create(*, user, data: dict[str, Any]) -> Category:
 
 
 def category_update(*, user, category_id: int, data: dict[str, Any]) -> Category:
-    category = category_get(user=user, category_id=category_id)
-    if not data:
-        return category
-    return _save_category(category, update_fields=[*_apply(category, data), "updated_at"])
+    with transaction.atomic():
+        category = _get(Category.objects.for_user(user).select_for_update(), category_id)
+        if not data:
+            return category
+        return _save_category(category, update_fields=[*_apply(category, data), "updated_at"])
 
 
 def category_delete(*, user, category_id: int) -> None:
@@ -232,7 +239,9 @@ def transaction_create(*, user, data: dict[str, Any]) -> Transaction:
 def transaction_update(*, user, transaction_id: int, data: dict[str, Any]) -> Transaction:
     """Replace (PUT) or patch fields; ``budget`` may move it to another of your budgets."""
     with transaction.atomic():
-        tx = _get(Transaction.objects.for_user(user), transaction_id)
+        tx = _get(
+            Transaction.objects.for_user(user).select_for_update(of=("self",)), transaction_id
+        )
         fields = _resolve_references(user=user, data=data)
         if fields:
             tx.save(update_fields=[*_apply(tx, fields), "updated_at"])
@@ -247,17 +256,11 @@ def transaction_delete(*, user, transaction_id: int) -> None:
 # --- Reports -------------------------------------------------------------------------
 
 
-def _money_sum(condition: Q | None = None) -> Coalesce:
-    # A sum of many amounts outgrows the column's 12 digits: give it the balance's 20.
-    total = Sum("amount", filter=condition, output_field=BALANCE_FIELD)
-    return Coalesce(total, ZERO, output_field=BALANCE_FIELD)
-
-
 def _money_sums() -> dict[str, Any]:
     return {
-        "income": _money_sum(Q(amount__gt=0)),
-        "spent": _money_sum(Q(amount__lt=0)),
-        "net": _money_sum(),
+        "income": cents_sum(Q(amount__gt=0)),
+        "spent": cents_sum(Q(amount__lt=0)),
+        "net": cents_sum(),
         "count": Count("id"),
     }
 
@@ -269,9 +272,9 @@ def _month_key(month: dt.date) -> str:
 
 def _figures(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "income": row["income"],
-        "expense": -row["spent"],
-        "net": row["net"],
+        "income": cents_to_money(row["income"]),
+        "expense": cents_to_money(-row["spent"]),
+        "net": cents_to_money(row["net"]),
         "count": row["count"],
     }
 

@@ -7,6 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Router
 from ninja.responses import Status
 
+from project.openapi import errors
 from project.schemas import StatusOut
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def database_is_up() -> bool:
 
 @router.get(
     "/",
-    response={200: HealthOut, 503: HealthOut},
+    response={200: HealthOut, 503: HealthOut, **errors()},
     summary="Readiness check",
     description="200 when the API can reach its database, 503 (`database: unavailable`) when not.",
 )

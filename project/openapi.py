@@ -8,11 +8,12 @@ _ERROR_SCHEMAS: dict[int, Any] = {
     400: BadRequestOut,
     401: ErrorOut,
     404: ErrorOut,
+    405: ErrorOut,
     413: ErrorOut,
     429: ErrorOut,
 }
 
 
 def errors(*codes: int) -> dict[int, Any]:
-    """``response={200: Out, **errors(400, 401, 404)}``"""
-    return {code: _ERROR_SCHEMAS[code] for code in codes}
+    """``response={200: Out, **errors(400, 401, 404)}``; every route may also answer 405."""
+    return {code: _ERROR_SCHEMAS[code] for code in (*codes, 405)}

@@ -12,13 +12,11 @@ from project.schemas import Schema
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-# Far beyond any real page; keeps OFFSET arithmetic inside 64-bit integers.
-MAX_PAGE = 10_000_000
 
 
 class PageNumberPagination(PaginationBase):
     class Input(Schema):
-        page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+        page: int = Field(1, ge=1, description="Page number, from 1.")
         page_size: int = Field(
             DEFAULT_PAGE_SIZE,
             ge=1,

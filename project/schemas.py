@@ -20,15 +20,21 @@ CENT = Decimal("0.01")
 class Schema(NinjaSchema):
     """Base of every request and response schema.
 
-    Refuses NUL characters in any string input: PostgreSQL cannot store them and
-    would fail the query (a 500) instead of the client getting a 400.
+    Refuses NUL characters and lone UTF-16 surrogates in any string input: the
+    database cannot store them and would fail the query (a 500) instead of the
+    client getting a 400.
     """
 
     @field_validator("*", mode="before")
     @classmethod
     def _no_nul_characters(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise PydanticCustomError("string_nul", "Null characters are not allowed")
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise PydanticCustomError("string_nul", "Null characters are not allowed")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates like "\ud800" cannot be stored
+                raise PydanticCustomError("string_unicode", "Invalid characters") from None
         return value
 
 

@@ -64,6 +64,8 @@ def message_for(error: dict[str, Any], field: str | None) -> str:
         "bool_type": f"{label} must be true or false.",
         "string_type": f"{label} must be a string.",
         "string_nul": f"{label} must not contain null characters.",
+        "string_unicode": f"{label} contains characters that are not valid Unicode text.",
+        "int_parsing_size": f"{label} must be a whole number.",
         "date_parsing": f"{label} must be a valid date (YYYY-MM-DD).",
         "date_from_datetime_parsing": f"{label} must be a valid date (YYYY-MM-DD).",
         "date_from_datetime_inexact": f"{label} must be a date without a time (YYYY-MM-DD).",

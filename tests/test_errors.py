@@ -150,3 +150,32 @@ def test_too_many_query_parameters_is_a_400(auth_client):
 
     assert response.status_code == 400
     assert response.json() == {"detail": "Bad request."}
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "field"),
+    [
+        ("/api/budgets/", {**BUDGET, "title": "\ud800"}, "title"),
+        ("/api/budgets/", {**BUDGET, "description": "x\udfff"}, "description"),
+        ("/api/categories/", {"name": "\ud800"}, "name"),
+    ],
+)
+def test_lone_surrogates_are_a_400(auth_client, path, data, field):
+    # json.dumps writes "\ud800" as an escape; json.loads turns it into a lone surrogate.
+    response = auth_client.post(path, data)
+
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_category_name_that_grows_under_normalisation_is_stored(auth_client):
+    # NFKC turns U+FDFA into 18 characters; the uniqueness key must still fit.
+    response = auth_client.post("/api/categories/", {"name": "\ufdfa" * 20})
+
+    assert response.status_code == 201
+
+
+def test_page_far_past_the_end_is_404_not_400(auth_client):
+    response = auth_client.get("/api/transactions/", {"page": 10**12})
+
+    assert (response.status_code, response.json()) == (404, {"detail": "Invalid page."})

@@ -63,6 +63,7 @@ def test_every_contract_route_is_documented_with_summary_and_errors(method, path
     else:
         assert operation["security"] == [{"JWTAuth": []}]
         assert "401" in responses
+    assert "405" in responses
     if "{" in path:
         assert "404" in responses
     if "requestBody" in operation or any(

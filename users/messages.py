@@ -3,6 +3,7 @@
 USERNAME_INVALID = "Enter a valid username: letters, digits and @/./+/-/_ only."
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_INVALID = "Enter a valid email address."
+EMAIL_TOO_LONG = "Email must have at most 254 characters."
 EMAIL_TAKEN = "A user with that email already exists."
 PASSWORDS_DO_NOT_MATCH = "Passwords do not match."
 OLD_PASSWORD_WRONG = "Old password is incorrect."

@@ -1,4 +1,5 @@
 import re
+import unicodedata
 
 from ninja import Field
 from pydantic import ConfigDict, field_validator
@@ -6,6 +7,7 @@ from pydantic import ConfigDict, field_validator
 from project.schemas import Schema
 from users import messages
 
+USERNAME_MAX_LENGTH = 150
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
 
 
@@ -21,9 +23,13 @@ class RegisterIn(Schema):
 
     _strip_names = field_validator("username", "email", mode="before")(_strip)
 
-    @field_validator("username")
+    @field_validator("username", mode="after")
     @classmethod
     def username_characters(cls, value: str) -> str:
+        # Check what will be stored: Django normalises usernames with NFKC on save.
+        value = unicodedata.normalize("NFKC", value)
+        if len(value) > USERNAME_MAX_LENGTH:
+            raise ValueError(f"Username must have at most {USERNAME_MAX_LENGTH} characters.")
         if not USERNAME_RE.match(value):
             raise ValueError(messages.USERNAME_INVALID)
         return value

@@ -14,8 +14,12 @@ from users import messages
 from users.auth import user_from_claim
 from users.models import User
 
+EMAIL_MAX_LENGTH = 254
+
 
 def _check_email(email: str, *, exclude_user_id: int | None = None) -> str:
+    if len(email) > EMAIL_MAX_LENGTH:  # normalising the domain can lengthen it ("İ")
+        raise FieldError.single("email", messages.EMAIL_TOO_LONG)
     try:
         validate_email(email)
     except DjangoValidationError as exc:

@@ -33,3 +33,29 @@ def test_summary_months_of_early_years_keep_four_digits(auth_client, user):
 
     assert response.status_code == 200
     assert [m["month"] for m in response.json()["by_month"]] == ["0374-06"]
+
+
+def test_balances_and_totals_are_exact_to_the_cent_beyond_float_precision(auth_client, user):
+    # SQLite stores decimals as binary floats; totals past ~1e13 used to lose cents.
+    import datetime as dt
+
+    from budgets.models import Transaction
+
+    budget = make_budget(user, initial_amount=Decimal("999999999.99"))
+    Transaction.objects.bulk_create(
+        [
+            Transaction(budget=budget, amount=TRANSACTION_AMOUNT_MAX, date=dt.date(2026, 1, 1))
+            for _ in range(1001)
+        ]
+        + [
+            Transaction(budget=budget, amount=Decimal("0.01"), date=dt.date(2026, 1, 1))
+            for _ in range(3)
+        ]
+    )
+
+    detail = auth_client.get(f"/api/budgets/{budget.id}/").json()
+    summary = auth_client.get(f"/api/budgets/{budget.id}/summary/").json()
+
+    assert detail["balance"] == summary["balance"] == "10010999999990.01"
+    assert summary["income_total"] == "10009999999990.02"
+    assert summary["by_month"][0]["net"] == "10009999999990.02"

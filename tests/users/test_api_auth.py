@@ -449,3 +449,22 @@ def test_no_route_lists_or_reads_other_users(auth_client, other_user):
 def test_make_user_helper_passwords_work(db):
     user = make_user("carol")
     assert user.check_password(PASSWORD)
+
+
+def test_username_is_checked_after_unicode_normalisation(api_client):
+    # U+FDFA becomes an Arabic phrase with spaces under NFKC, which Django applies on save.
+    response = api_client.post("/api/users/register/", register_body(username="\ufdfa"))
+
+    assert response.status_code == 400
+    assert response.json() == {"username": [messages.USERNAME_INVALID]}
+    assert User.objects.count() == 0
+
+
+def test_email_that_grows_when_normalised_is_a_400(api_client):
+    email = "a@" + ".".join(["İ" * 30] * 5) + ".com"  # "İ".lower() is two characters
+
+    response = api_client.post("/api/users/register/", register_body(email=email))
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["email"]
+    assert User.objects.count() == 0
