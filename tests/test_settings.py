@@ -71,11 +71,25 @@ def test_cache_url_selects_redis_or_local_memory():
     assert "127.0.0.1:6379" in str(redis["LOCATION"])
 
 
-def _run_django(env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    clean["DJANGO_SETTINGS_MODULE"] = "project.settings"
+CONFIG_VARS = {
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "CORS_ALLOWED_ORIGINS",
+    "ACCESS_TOKEN_LIFETIME",
+    "REFRESH_TOKEN_LIFETIME",
+    "AUTH_RATE_LIMIT",
+    "CACHE_URL",
+    "DJANGO_SETTINGS_MODULE",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run manage.py in a fresh process with only ``env`` as configuration."""
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -83,6 +97,10 @@ def _run_django(env: dict[str, str]) -> subprocess.CompletedProcess:
         timeout=60,
         check=False,
     )
+
+
+def _run_django(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return _manage("check", env=env)
 
 
 def test_debug_off_without_secret_key_refuses_to_start_with_one_line():
@@ -100,18 +118,6 @@ def test_debug_off_with_secret_key_starts():
     assert result.returncode == 0, result.stderr
 
 
-CONFIG_VARS = {
-    "DATABASE_URL",
-    "SECRET_KEY",
-    "DEBUG",
-    "ALLOWED_HOSTS",
-    "CORS_ALLOWED_ORIGINS",
-    "ACCESS_TOKEN_LIFETIME",
-    "REFRESH_TOKEN_LIFETIME",
-    "AUTH_RATE_LIMIT",
-    "CACHE_URL",
-    "DJANGO_SETTINGS_MODULE",
-}
 PRINT_SETTINGS = (
     "from django.conf import settings as s;"
     "print(s.ALLOWED_HOSTS, s.CORS_ALLOWED_ORIGINS, s.AUTH_RATE_LIMIT,"
@@ -122,16 +128,7 @@ PRINT_SETTINGS = (
 
 
 def _print_settings(env: dict[str, str]) -> str:
-    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", PRINT_SETTINGS],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _manage("shell", "-v", "0", "-c", PRINT_SETTINGS, env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
