@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Lower, TruncMonth
 
 from budgets import messages
@@ -296,7 +296,7 @@ def budget_summary(
     by_category = (
         txs.values("category_id", "category__name")
         .annotate(**_money_sums())
-        .order_by(Lower("category__name").asc(nulls_last=True), "category_id")
+        .order_by(F("category__name_key").asc(nulls_last=True), "category_id")
     )
     by_month = (
         txs.annotate(month=TruncMonth("date"))

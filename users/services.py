@@ -1,6 +1,7 @@
 """Every users use case: registration, tokens, profile, password, logout."""
 
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -76,8 +77,6 @@ def token_obtain(*, username: str, password: str) -> dict[str, str]:
         raise AuthFailed(messages.BAD_CREDENTIALS)
     refresh = RefreshToken.for_user(user)
     if api_settings.UPDATE_LAST_LOGIN:
-        from django.contrib.auth.models import update_last_login
-
         update_last_login(None, user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
