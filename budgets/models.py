@@ -4,11 +4,12 @@ import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Length, Round, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
+
+from budgets import messages
 
 BUDGET_AMOUNT_DIGITS = 9  # up to 999,999,999.99
 TRANSACTION_AMOUNT_DIGITS = 10  # up to 9,999,999,999.99
@@ -40,6 +41,7 @@ def cents_sum(condition: Q | None = None) -> Coalesce:
 
 
 def cents_to_money(cents: int) -> Decimal:
+    """Whole cents to a two-place Decimal: 12345 -> Decimal("123.45"); no float involved."""
     return Decimal(cents).scaleb(-2)
 
 
@@ -139,7 +141,9 @@ class Category(TimestampedModel):
         verbose_name_plural = "categories"
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "name_key"], name="category_user_name_key_unique"
+                fields=["user", "name_key"],
+                name="category_user_name_key_unique",
+                violation_error_message=messages.CATEGORY_EXISTS,
             ),
             models.CheckConstraint(condition=_not_blank("name"), name="category_name_not_blank"),
         ]
@@ -155,13 +159,14 @@ class Category(TimestampedModel):
             kwargs["update_fields"] = {*update_fields, "name_key"}
         super().save(*args, **kwargs)
 
-    def clean(self):
-        # For ModelForms (the admin): the key is not a form field, so Django's own
-        # constraint validation skips it; say "already exists" instead of a 500.
-        self.name_key = category_name_key(self.name or "")
-        clash = Category.objects.filter(user_id=self.user_id, name_key=self.name_key)
-        if self.user_id and clash.exclude(pk=self.pk).exists():
-            raise ValidationError({"name": "Category already exists."})
+    def validate_constraints(self, exclude=None):
+        # Forms (the admin) leave out `name_key`, which is not a form field, and Django
+        # then skips the unique constraint on it. Check it whenever `name` is checked,
+        # so a duplicate is a form error with the constraint's message, not a 500.
+        if exclude is None or "name" not in exclude:
+            self.name_key = category_name_key(self.name or "")
+            exclude = set(exclude or ()) - {"name_key"}
+        super().validate_constraints(exclude=exclude)
 
 
 class TransactionQuerySet(models.QuerySet):

@@ -1,5 +1,10 @@
 """HTTP-free domain errors. Services raise these; ``project/api.py`` renders them."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.db import IntegrityError, transaction
+
 NOT_FOUND = "Not found."
 INVALID_PAGE = "Invalid page."
 NON_FIELD_ERRORS = "non_field_errors"
@@ -31,3 +36,24 @@ class AuthFailed(Exception):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
+
+
+class DatabaseBusy(Exception):
+    """A write kept losing to concurrent ones (deadlock or serialization failure) and
+    was given up after a few tries: worth retrying a moment later (503)."""
+
+
+@contextmanager
+def constraint_as_field_error(error: FieldError | Callable[[], FieldError]) -> Iterator[None]:
+    """Run a write in a savepoint; when a database constraint refuses it (a unique
+    rule, typically a concurrent request that got there first), roll back to the
+    savepoint and raise ``error`` (or what ``error()`` returns) instead.
+
+        with constraint_as_field_error(FieldError.single("name", messages.CATEGORY_EXISTS)):
+            category.save()
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise (error() if callable(error) else error) from exc

@@ -17,6 +17,12 @@ from pydantic_core import PydanticCustomError
 CENT = Decimal("0.01")
 
 
+def strip_whitespace(value: Any) -> Any:
+    """A ``mode="before"`` validator: strings lose surrounding whitespace, the rest
+    passes through for the type check to judge."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class Schema(NinjaSchema):
     """Base of every request and response schema.
 

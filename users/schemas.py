@@ -4,15 +4,11 @@ import unicodedata
 from ninja import Field
 from pydantic import ConfigDict, field_validator
 
-from project.schemas import Schema
+from project.schemas import Schema, strip_whitespace
 from users import messages
 
 USERNAME_MAX_LENGTH = 150
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class RegisterIn(Schema):
@@ -21,7 +17,7 @@ class RegisterIn(Schema):
     password: str = Field(min_length=1, max_length=128)
     password_confirm: str = Field(min_length=1, max_length=128)
 
-    _strip_names = field_validator("username", "email", mode="before")(_strip)
+    _strip_names = field_validator("username", "email", mode="before")(strip_whitespace)
 
     @field_validator("username", mode="after")
     @classmethod
@@ -56,7 +52,9 @@ class MePatch(Schema):
     first_name: str = Field(None, max_length=150)
     last_name: str = Field(None, max_length=150)
 
-    _strip_all = field_validator("email", "first_name", "last_name", mode="before")(_strip)
+    _strip_all = field_validator("email", "first_name", "last_name", mode="before")(
+        strip_whitespace
+    )
 
 
 class PasswordChangeIn(Schema):

@@ -4,13 +4,13 @@ from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from ninja_jwt.exceptions import TokenError
 from ninja_jwt.settings import api_settings
 from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from ninja_jwt.tokens import RefreshToken, UntypedToken
 
-from project.errors import AuthFailed, FieldError
+from project.errors import AuthFailed, FieldError, constraint_as_field_error
 from users import messages
 from users.auth import user_from_claim
 from users.models import User
@@ -59,14 +59,15 @@ def user_register(*, username: str, email: str, password: str, password_confirm:
             errors.update(exc.errors)
     if errors:
         raise FieldError(errors)
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(username=username, email=email, password=password)
-    except IntegrityError as exc:
-        # Two registrations raced past the checks above; the constraints decided.
-        if User.objects.filter(username__iexact=username).exists():
-            raise FieldError.single("username", messages.USERNAME_TAKEN) from exc
-        raise FieldError.single("email", messages.EMAIL_TAKEN) from exc
+    # Two registrations may race past the checks above; the constraints decide.
+    with constraint_as_field_error(lambda: _register_conflict(username)):
+        return User.objects.create_user(username=username, email=email, password=password)
+
+
+def _register_conflict(username: str) -> FieldError:
+    if User.objects.filter(username__iexact=username).exists():
+        return FieldError.single("username", messages.USERNAME_TAKEN)
+    return FieldError.single("email", messages.EMAIL_TAKEN)
 
 
 def token_obtain(*, username: str, password: str) -> dict[str, str]:
@@ -110,11 +111,8 @@ def user_update(*, user: User, data: dict) -> User:
     for name in fields:
         setattr(user, name, data[name])
     if fields:
-        try:
-            with transaction.atomic():
-                user.save(update_fields=fields)
-        except IntegrityError as exc:
-            raise FieldError.single("email", messages.EMAIL_TAKEN) from exc
+        with constraint_as_field_error(FieldError.single("email", messages.EMAIL_TAKEN)):
+            user.save(update_fields=fields)
     return user
 
 

@@ -3,7 +3,7 @@
     python manage.py seed_demo                        # user "demo", ~1,500 transactions
     python manage.py seed_demo --transactions 100000 --seed 42 --reset
 
-Money is built from whole cents (``Decimal(cents).scaleb(-2)``), never from floats.
+Money is built from whole cents (``cents_to_money``), never from floats.
 Rows are written with ``bulk_create`` in batches inside one transaction, so a failed
 run leaves nothing behind; it works the same on SQLite and PostgreSQL.
 """
@@ -12,7 +12,6 @@ import datetime as dt
 import random
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
@@ -21,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from budgets.models import Budget, Category, Transaction
+from budgets.models import Budget, Category, Transaction, cents_to_money
 
 DEFAULT_USERNAME = "demo"
 DEFAULT_PASSWORD = "demo-password-123"
@@ -83,11 +82,6 @@ EVERYDAY = [
 # A spec is everything a transaction needs, kept light so 100,000 of them are cheap:
 # (date, budget key, category name or None, description, signed cents).
 Spec = tuple[dt.date, str, str | None, str, int]
-
-
-def money(cents: int) -> Decimal:
-    """Whole cents to a two-place Decimal: 12345 -> Decimal("123.45")."""
-    return Decimal(cents).scaleb(-2)
 
 
 def round_up(cents: int, step: int) -> int:
@@ -270,7 +264,7 @@ class Command(BaseCommand):
                 title=title,
                 description=description,
                 date=start,
-                initial_amount=money(initial),
+                initial_amount=cents_to_money(initial),
             )
             for key, (title, description, initial) in BUDGETS.items()
         }
@@ -291,7 +285,7 @@ class Command(BaseCommand):
                         budget=budgets[budget],
                         category=categories[category],
                         description=description,
-                        amount=money(cents),
+                        amount=cents_to_money(cents),
                         date=day,
                     )
                     for day, budget, category, description, cents in batch
