@@ -1,4 +1,6 @@
-"""Routers for budgets, categories and transactions: typed HTTP in, one service call out."""
+"""Routers for budgets, categories and transactions: typed HTTP in, one selector or
+service call out (reads from ``budgets.selectors``, writes from ``budgets.services``,
+the summary from ``budgets.reports``, CSV from ``budgets.export``)."""
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
@@ -6,7 +8,7 @@ from ninja import Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from budgets import services
+from budgets import export, reports, selectors, services
 from budgets.schemas import (
     BudgetFilters,
     BudgetIn,
@@ -30,7 +32,10 @@ categories_router = Router(tags=["categories"])
 transactions_router = Router(tags=["transactions"])
 
 LIST_ERRORS = errors(400, 401, 404)
-WRITE_ERRORS = errors(400, 401, 404, 413)
+# Writes answer 503 (+ Retry-After) when they keep losing to concurrent writes.
+CREATE_ERRORS = errors(400, 401, 413, 503)
+WRITE_ERRORS = errors(400, 401, 404, 413, 503)
+DELETE_ERRORS = errors(401, 404, 503)
 NOT_YOURS = " Another user's id answers 404, exactly like a missing one."
 
 # --- Budgets -------------------------------------------------------------------------
@@ -44,17 +49,17 @@ NOT_YOURS = " Another user's id answers 404, exactly like a missing one."
 )
 @paginate(PageNumberPagination)
 def budget_list(request: HttpRequest, filters: Query[BudgetFilters]):
-    return services.budget_list(user=request.auth, filters=filters.dict())
+    return selectors.budget_list(user=request.auth, **filters.dict())
 
 
 @budgets_router.post(
     "/",
-    response={201: BudgetOut, **errors(400, 401, 413)},
+    response={201: BudgetOut, **CREATE_ERRORS},
     summary="Create a budget",
     description="`user`, `id`, `balance` and timestamps in the body are ignored.",
 )
 def budget_create(request: HttpRequest, payload: BudgetIn):
-    return Status(201, services.budget_create(user=request.auth, data=payload.dict()))
+    return Status(201, services.budget_create(user=request.auth, **payload.dict()))
 
 
 @budgets_router.get(
@@ -64,7 +69,7 @@ def budget_create(request: HttpRequest, payload: BudgetIn):
     description="With its current `balance`." + NOT_YOURS,
 )
 def budget_get(request: HttpRequest, budget_id: int):
-    return services.budget_get(user=request.auth, budget_id=budget_id)
+    return selectors.budget_get(user=request.auth, budget_id=budget_id)
 
 
 @budgets_router.put(
@@ -74,7 +79,7 @@ def budget_get(request: HttpRequest, budget_id: int):
     description="Every writable field is required." + NOT_YOURS,
 )
 def budget_replace(request: HttpRequest, budget_id: int, payload: BudgetIn):
-    return services.budget_update(user=request.auth, budget_id=budget_id, data=payload.dict())
+    return services.budget_update(user=request.auth, budget_id=budget_id, **payload.dict())
 
 
 @budgets_router.patch(
@@ -85,12 +90,12 @@ def budget_replace(request: HttpRequest, budget_id: int, payload: BudgetIn):
 )
 def budget_update(request: HttpRequest, budget_id: int, payload: BudgetPatch):
     data = payload.dict(exclude_unset=True)
-    return services.budget_update(user=request.auth, budget_id=budget_id, data=data)
+    return services.budget_update(user=request.auth, budget_id=budget_id, **data)
 
 
 @budgets_router.delete(
     "/{int:budget_id}/",
-    response={204: None, **errors(401, 404)},
+    response={204: None, **DELETE_ERRORS},
     summary="Delete a budget",
     description="Its transactions are deleted with it." + NOT_YOURS,
 )
@@ -112,7 +117,7 @@ def budget_delete(request: HttpRequest, budget_id: int):
     ),
 )
 def budget_summary(request: HttpRequest, budget_id: int, filters: Query[SummaryFilters]):
-    return services.budget_summary(user=request.auth, budget_id=budget_id, **filters.dict())
+    return reports.budget_summary(user=request.auth, budget_id=budget_id, **filters.dict())
 
 
 # --- Categories ----------------------------------------------------------------------
@@ -126,17 +131,17 @@ def budget_summary(request: HttpRequest, budget_id: int, filters: Query[SummaryF
 )
 @paginate(PageNumberPagination)
 def category_list(request: HttpRequest):
-    return services.category_list(user=request.auth)
+    return selectors.category_list(user=request.auth)
 
 
 @categories_router.post(
     "/",
-    response={201: CategoryOut, **errors(400, 401, 413)},
+    response={201: CategoryOut, **CREATE_ERRORS},
     summary="Create a category",
     description="Names are unique per user regardless of case.",
 )
 def category_create(request: HttpRequest, payload: CategoryIn):
-    return Status(201, services.category_create(user=request.auth, data=payload.dict()))
+    return Status(201, services.category_create(user=request.auth, **payload.dict()))
 
 
 @categories_router.get(
@@ -146,7 +151,7 @@ def category_create(request: HttpRequest, payload: CategoryIn):
     description=NOT_YOURS.strip(),
 )
 def category_get(request: HttpRequest, category_id: int):
-    return services.category_get(user=request.auth, category_id=category_id)
+    return selectors.category_get(user=request.auth, category_id=category_id)
 
 
 @categories_router.put(
@@ -157,7 +162,7 @@ def category_get(request: HttpRequest, category_id: int):
 )
 def category_replace(request: HttpRequest, category_id: int, payload: CategoryIn):
     data = payload.dict()
-    return services.category_update(user=request.auth, category_id=category_id, data=data)
+    return services.category_update(user=request.auth, category_id=category_id, **data)
 
 
 @categories_router.patch(
@@ -168,12 +173,12 @@ def category_replace(request: HttpRequest, category_id: int, payload: CategoryIn
 )
 def category_update(request: HttpRequest, category_id: int, payload: CategoryPatch):
     data = payload.dict(exclude_unset=True)
-    return services.category_update(user=request.auth, category_id=category_id, data=data)
+    return services.category_update(user=request.auth, category_id=category_id, **data)
 
 
 @categories_router.delete(
     "/{int:category_id}/",
-    response={204: None, **errors(401, 404)},
+    response={204: None, **DELETE_ERRORS},
     summary="Delete a category",
     description="Its transactions stay, with `category: null`." + NOT_YOURS,
 )
@@ -197,7 +202,7 @@ TRANSACTION_FILTERS_DOC = (
 )
 @paginate(PageNumberPagination)
 def transaction_list(request: HttpRequest, filters: Query[TransactionFilters]):
-    return services.transaction_list(user=request.auth, filters=filters.dict())
+    return selectors.transaction_list(user=request.auth, **filters.dict())
 
 
 @transactions_router.get(
@@ -221,10 +226,9 @@ def transaction_list(request: HttpRequest, filters: Query[TransactionFilters]):
     },
 )
 def transaction_export(request: HttpRequest, filters: Query[TransactionFilters]):
-    rows = services.transaction_export_rows(user=request.auth, filters=filters.dict())
-    response = StreamingHttpResponse(
-        services.csv_lines(rows), content_type="text/csv; charset=utf-8"
-    )
+    transactions = selectors.transaction_list(user=request.auth, **filters.dict())
+    rows = export.transaction_export_rows(transactions)
+    response = StreamingHttpResponse(export.csv_lines(rows), content_type="text/csv; charset=utf-8")
     filename = f"transactions-{timezone.now():%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -232,7 +236,7 @@ def transaction_export(request: HttpRequest, filters: Query[TransactionFilters])
 
 @transactions_router.post(
     "/",
-    response={201: TransactionOut, **errors(400, 401, 413)},
+    response={201: TransactionOut, **CREATE_ERRORS},
     summary="Record income or an expense",
     description=(
         "`budget` and `category` must be yours: a missing or foreign id is a 400 "
@@ -240,7 +244,7 @@ def transaction_export(request: HttpRequest, filters: Query[TransactionFilters])
     ),
 )
 def transaction_create(request: HttpRequest, payload: TransactionIn):
-    return Status(201, services.transaction_create(user=request.auth, data=payload.dict()))
+    return Status(201, services.transaction_create(user=request.auth, **payload.dict()))
 
 
 @transactions_router.get(
@@ -250,7 +254,7 @@ def transaction_create(request: HttpRequest, payload: TransactionIn):
     description=NOT_YOURS.strip(),
 )
 def transaction_get(request: HttpRequest, transaction_id: int):
-    return services.transaction_get(user=request.auth, transaction_id=transaction_id)
+    return selectors.transaction_get(user=request.auth, transaction_id=transaction_id)
 
 
 @transactions_router.put(
@@ -261,7 +265,7 @@ def transaction_get(request: HttpRequest, transaction_id: int):
 )
 def transaction_replace(request: HttpRequest, transaction_id: int, payload: TransactionIn):
     return services.transaction_update(
-        user=request.auth, transaction_id=transaction_id, data=payload.dict()
+        user=request.auth, transaction_id=transaction_id, **payload.dict()
     )
 
 
@@ -276,13 +280,13 @@ def transaction_replace(request: HttpRequest, transaction_id: int, payload: Tran
 )
 def transaction_update(request: HttpRequest, transaction_id: int, payload: TransactionPatch):
     return services.transaction_update(
-        user=request.auth, transaction_id=transaction_id, data=payload.dict(exclude_unset=True)
+        user=request.auth, transaction_id=transaction_id, **payload.dict(exclude_unset=True)
     )
 
 
 @transactions_router.delete(
     "/{int:transaction_id}/",
-    response={204: None, **errors(401, 404)},
+    response={204: None, **DELETE_ERRORS},
     summary="Delete a transaction",
     description=NOT_YOURS.strip(),
 )

@@ -21,14 +21,16 @@ from budgets.models import (
     TRANSACTION_AMOUNT_DIGITS,
     TRANSACTION_DESCRIPTION_MAX_LENGTH,
 )
-from project.schemas import MoneyOut, Schema, money_in
+from budgets.selectors.budgets import BUDGET_DEFAULT_ORDERING, BUDGET_ORDERINGS
+from budgets.selectors.transactions import (
+    TRANSACTION_DEFAULT_ORDERING,
+    TRANSACTION_ORDERINGS,
+    TRANSACTION_TYPES,
+)
+from project.schemas import MoneyOut, Schema, money_in, strip_whitespace
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SEARCH_MAX_LENGTH = 100
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _no_booleans(value):
@@ -50,7 +52,7 @@ def _iso_date_only(value):
 def _trimmed(max_length: int, *, min_length: int = 0):
     return Annotated[
         str,
-        BeforeValidator(_strip),
+        BeforeValidator(strip_whitespace),
         StringConstraints(min_length=min_length, max_length=max_length),
     ]
 
@@ -103,23 +105,17 @@ class BudgetOut(Schema):
     updated_at: dt.datetime
 
 
-BudgetOrdering = Literal[
-    "date",
-    "-date",
-    "title",
-    "-title",
-    "initial_amount",
-    "-initial_amount",
-    "created_at",
-    "-created_at",
-]
+# The sort keys the selector knows, and no other.
+BudgetOrdering = Literal[tuple(BUDGET_ORDERINGS)]
 
 
 class BudgetFilters(Schema):
     search: Search | None = Field(None, description="In title or description, any case.")
     date_from: Date | None = Field(None, description="Budgets dated on or after (inclusive).")
     date_to: Date | None = Field(None, description="Budgets dated on or before (inclusive).")
-    ordering: BudgetOrdering = Field("-date", description="Sort key; `-` for descending.")
+    ordering: BudgetOrdering = Field(
+        BUDGET_DEFAULT_ORDERING, description="Sort key; `-` for descending."
+    )
 
 
 # --- Categories ----------------------------------------------------------------------
@@ -171,14 +167,15 @@ class TransactionOut(Schema):
     updated_at: dt.datetime
 
 
-TransactionOrdering = Literal["date", "-date", "amount", "-amount", "created_at", "-created_at"]
+TransactionOrdering = Literal[tuple(TRANSACTION_ORDERINGS)]
+TransactionType = Literal[tuple(TRANSACTION_TYPES)]
 FilterAmount = money_in(integer_digits=TRANSACTION_AMOUNT_DIGITS, signed=True, allow_zero=True)
 
 
 class TransactionFilters(Schema):
     budget: Id | None = Field(None, description="Only this budget's transactions.")
     category: Id | None = Field(None, description="Only transactions in this category.")
-    type: Literal["income", "expense"] | None = Field(
+    type: TransactionType | None = Field(
         None, description="`income` (amount > 0) or `expense` (amount < 0)."
     )
     date_from: Date | None = Field(None, description="On or after this date (inclusive).")
@@ -190,7 +187,9 @@ class TransactionFilters(Schema):
         None, description="Signed amount ≤ this (expenses are negative)."
     )
     search: Search | None = Field(None, description="In the description, any case.")
-    ordering: TransactionOrdering = Field("-date", description="Sort key; `-` for descending.")
+    ordering: TransactionOrdering = Field(
+        TRANSACTION_DEFAULT_ORDERING, description="Sort key; `-` for descending."
+    )
 
 
 # --- Reports -------------------------------------------------------------------------

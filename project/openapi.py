@@ -11,6 +11,7 @@ _ERROR_SCHEMAS: dict[int, Any] = {
     405: ErrorOut,
     413: ErrorOut,
     429: ErrorOut,
+    503: ErrorOut,
 }
 
 

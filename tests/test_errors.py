@@ -97,7 +97,7 @@ def test_unhandled_exception_is_json_500_logged_with_request_id(user, monkeypatc
     def explode(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("budgets.services.budget_list", explode)
+    monkeypatch.setattr("budgets.selectors.budget_list", explode)
     client = ApiClient(bearer(user))
     client.raise_request_exception = False
 

@@ -1,0 +1,36 @@
+"""Reads: every query that answers a GET, scoped to the caller from its first line.
+
+One module per entity (``budgets``, ``categories``, ``transactions``); ``common`` has
+the id checks they share. Sort keys live here; the schemas' ``ordering`` choices are
+derived from them. Writes are in ``budgets.services``, reports in ``budgets.reports``.
+"""
+
+from budgets.selectors.budgets import (
+    BUDGET_DEFAULT_ORDERING,
+    BUDGET_ORDERINGS,
+    budget_get,
+    budget_list,
+)
+from budgets.selectors.categories import CATEGORY_ORDERING, category_get, category_list
+from budgets.selectors.transactions import (
+    TRANSACTION_DEFAULT_ORDERING,
+    TRANSACTION_ORDERINGS,
+    TRANSACTION_TYPES,
+    transaction_get,
+    transaction_list,
+)
+
+__all__ = [
+    "BUDGET_DEFAULT_ORDERING",
+    "BUDGET_ORDERINGS",
+    "CATEGORY_ORDERING",
+    "TRANSACTION_DEFAULT_ORDERING",
+    "TRANSACTION_ORDERINGS",
+    "TRANSACTION_TYPES",
+    "budget_get",
+    "budget_list",
+    "category_get",
+    "category_list",
+    "transaction_get",
+    "transaction_list",
+]

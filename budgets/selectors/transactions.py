@@ -1,0 +1,65 @@
+"""Reading transactions: the filtered, ordered list (also what the CSV export reads)
+and one transaction."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from budgets.models import Transaction
+from budgets.selectors.common import get_or_not_found, valid_id
+
+TRANSACTION_DEFAULT_ORDERING = "-date"
+# `ordering` value -> ORDER BY (ends with the id); the schema's choices are these keys.
+TRANSACTION_ORDERINGS: dict[str, tuple] = {
+    "date": ("date", "created_at", "id"),
+    "-date": ("-date", "-created_at", "-id"),
+    "amount": ("amount", "id"),
+    "-amount": ("-amount", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+}
+# `type` filter value -> condition; the schema's choices are these keys.
+TRANSACTION_TYPES: dict[str, Q] = {
+    "income": Q(amount__gt=0),
+    "expense": Q(amount__lt=0),
+}
+
+
+def transaction_list(
+    *,
+    user,
+    budget: int | None = None,
+    category: int | None = None,
+    type: str | None = None,  # the query parameter's name: income or expense
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    min_amount: Decimal | None = None,
+    max_amount: Decimal | None = None,
+    search: str | None = None,
+    ordering: str = TRANSACTION_DEFAULT_ORDERING,
+) -> QuerySet[Transaction]:
+    """The caller's transactions; ``budget``/``category`` are ids, and naming someone
+    else's (or an impossible id) matches nothing."""
+    qs = Transaction.objects.for_user(user)
+    if budget is not None:
+        qs = qs.filter(budget_id=budget) if valid_id(budget) else qs.none()
+    if category is not None:
+        qs = qs.filter(category_id=category) if valid_id(category) else qs.none()
+    if type is not None:
+        qs = qs.filter(TRANSACTION_TYPES[type])
+    if date_from is not None:
+        qs = qs.filter(date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(date__lte=date_to)
+    if min_amount is not None:
+        qs = qs.filter(amount__gte=min_amount)
+    if max_amount is not None:
+        qs = qs.filter(amount__lte=max_amount)
+    if search:
+        qs = qs.filter(description__icontains=search)
+    return qs.order_by(*TRANSACTION_ORDERINGS[ordering])
+
+
+def transaction_get(*, user, transaction_id: int) -> Transaction:
+    return get_or_not_found(Transaction.objects.for_user(user), transaction_id)

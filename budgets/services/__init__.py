@@ -1,0 +1,28 @@
+"""Writes: every use case that changes budgets, categories or transactions.
+
+One module per entity; each function is ``<entity>_<action>``, takes keyword-only,
+typed arguments with ``user`` first, scopes every query to that user, runs in one
+``transaction.atomic()`` and is retried on deadlock (``project.services``). Update
+functions default every field to ``UNSET`` (not sent). ``locking`` is the one lock
+order all of them follow. Reads are in ``budgets.selectors``.
+"""
+
+from budgets.services.budgets import budget_create, budget_delete, budget_update
+from budgets.services.categories import category_create, category_delete, category_update
+from budgets.services.transactions import (
+    transaction_create,
+    transaction_delete,
+    transaction_update,
+)
+
+__all__ = [
+    "budget_create",
+    "budget_delete",
+    "budget_update",
+    "category_create",
+    "category_delete",
+    "category_update",
+    "transaction_create",
+    "transaction_delete",
+    "transaction_update",
+]

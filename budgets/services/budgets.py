@@ -1,0 +1,52 @@
+"""Writing budgets: create, update (PUT and PATCH), delete with its transactions."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from budgets.models import Budget
+from budgets.selectors.budgets import budget_get
+from budgets.selectors.common import get_or_not_found
+from project.services import UNSET, Unset, assign, retry_on_conflict
+
+
+@retry_on_conflict
+def budget_create(
+    *, user, title: str, date: dt.date, initial_amount: Decimal, description: str = ""
+) -> Budget:
+    budget = Budget.objects.create(
+        user=user, title=title, description=description, date=date, initial_amount=initial_amount
+    )
+    return budget_get(user=user, budget_id=budget.pk)
+
+
+@retry_on_conflict
+def budget_update(
+    *,
+    user,
+    budget_id: int,
+    title: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    date: dt.date | Unset = UNSET,
+    initial_amount: Decimal | Unset = UNSET,
+) -> Budget:
+    """PUT passes every field, PATCH only those sent; ``UNSET`` ones are left alone."""
+    with transaction.atomic():
+        budget = get_or_not_found(Budget.objects.for_user(user).select_for_update(), budget_id)
+        changed = assign(
+            budget, title=title, description=description, date=date, initial_amount=initial_amount
+        )
+        if changed:
+            budget.save(update_fields=[*changed, "updated_at"])
+    return budget_get(user=user, budget_id=budget_id)
+
+
+@retry_on_conflict
+def budget_delete(*, user, budget_id: int) -> None:
+    """Deletes the budget and its transactions."""
+    with transaction.atomic():
+        # Lock the budget before its transactions (the global lock order): a
+        # transaction being added right now either commits first and goes with the
+        # budget, or waits and then finds the budget gone.
+        get_or_not_found(Budget.objects.for_user(user).select_for_update(), budget_id).delete()
