@@ -10,7 +10,14 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 
 from budgets.api import budgets_router, categories_router, transactions_router
-from project.errors import NON_FIELD_ERRORS, NOT_FOUND, AuthFailed, FieldError, NotFound
+from project.errors import (
+    NON_FIELD_ERRORS,
+    NOT_FOUND,
+    AuthFailed,
+    DatabaseBusy,
+    FieldError,
+    NotFound,
+)
 from project.health import router as health_router
 from project.validation import field_errors
 from users.api import token_router, users_router
@@ -24,6 +31,8 @@ TOO_LARGE = "Request body is too large."
 BAD_REQUEST = "Bad request."
 THROTTLED = "Request was throttled. Try again later."
 SERVER_ERROR = "Internal server error."
+DATABASE_BUSY = "The database is busy. Try again in a moment."
+DATABASE_BUSY_RETRY_AFTER = "1"
 
 API_DESCRIPTION = """
 Track budgets, income and expenses. Authenticate with `POST /api/token/` and send
@@ -111,6 +120,14 @@ def on_auth_failed(request: HttpRequest, exc: AuthFailed) -> HttpResponse:
 @api.exception_handler(Throttled)
 def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
     return _detail(request, THROTTLED, 429)
+
+
+@api.exception_handler(DatabaseBusy)
+def on_database_busy(request: HttpRequest, exc: DatabaseBusy) -> HttpResponse:
+    logger.warning("%s on %s %s", exc, request.method, request.path)
+    response = _detail(request, DATABASE_BUSY, 503)
+    response["Retry-After"] = DATABASE_BUSY_RETRY_AFTER
+    return response
 
 
 @api.exception_handler(SuspiciousOperation)

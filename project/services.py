@@ -10,6 +10,7 @@
 
 import enum
 import functools
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from typing import Any, ParamSpec, TypeVar
 from django.db import OperationalError
 
 from project.errors import DatabaseBusy
+
+logger = logging.getLogger("project.services")
 
 # SQLSTATE of psycopg's DeadlockDetected and SerializationFailure.
 CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
@@ -77,6 +80,13 @@ def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
                 cause: Exception = exc
             except Retry as exc:
                 cause = exc
+            logger.warning(
+                "%s: try %d of %d lost to a concurrent write: %s",
+                func.__name__,
+                attempt + 1,
+                ATTEMPTS,
+                cause.__class__.__name__ if isinstance(cause, Retry) else cause,
+            )
             if attempt + 1 < ATTEMPTS:
                 time.sleep(BACKOFF_SECONDS * 2**attempt * (1 + random.random()))  # noqa: S311
         raise DatabaseBusy(f"{func.__name__} gave up after {ATTEMPTS} tries") from cause

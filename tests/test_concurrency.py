@@ -396,3 +396,99 @@ def test_posting_with_a_category_while_it_is_deleted_never_fails(server):
     # Every transaction that was created is still there (uncategorised).
     status, listed = server.request("GET", f"/api/transactions/?budget={budget}", token=token)
     assert (status, listed["count"]) == (200, landed)
+
+
+EDIT_RACE_TRIES = 60
+
+
+def _create(server: Server, token: str, path: str, payload: dict) -> dict:
+    status, body = server.request("POST", path, payload, token)
+    assert status == 201, body
+    return body
+
+
+def _race_an_edit_with_a_delete(server: Server, token: str, tries: int, deleted: str):
+    """For each try: a budget, a category and a transaction in both; then at the same
+    moment a PUT naming that budget and category and a DELETE of ``deleted`` (either
+    "budget" or "category"). Returns [(put, delete, ids, new amount)] per try."""
+    outcomes = []
+    for n in range(tries):
+        budget = _create(
+            server,
+            token,
+            "/api/budgets/",
+            {"title": f"B{n}", "date": "2026-02-01", "initial_amount": "100.00"},
+        )["id"]
+        category = _create(server, token, "/api/categories/", {"name": f"{deleted}-{n}"})["id"]
+        tx = _create(
+            server,
+            token,
+            "/api/transactions/",
+            {"budget": budget, "category": category, "amount": "-1.00", "date": "2026-02-02"},
+        )["id"]
+        amount = f"-{n + 2}.25"
+        put = {"budget": budget, "category": category, "amount": amount, "date": "2026-02-03"}
+        target = (
+            f"/api/budgets/{budget}/" if deleted == "budget" else f"/api/categories/{category}/"
+        )
+        jobs = [
+            lambda p=put, t=tx: server.request("PUT", f"/api/transactions/{t}/", p, token),
+            lambda t=target: server.request("DELETE", t, token=token),
+        ]
+        if n % 2:  # vary which thread starts first
+            jobs.reverse()
+        results = _all_at_once(jobs)
+        if n % 2:
+            results.reverse()
+        outcomes.append((results[0], results[1], (budget, category, tx), amount))
+    return outcomes
+
+
+def _assert_no_problems(problems: list, outcomes: list, server: Server) -> None:
+    server_errors = sum(1 for put, delete, *_ in outcomes if put[0] >= 500 or delete[0] >= 500)
+    assert not problems, (
+        f"{server_errors} of {len(outcomes)} tries answered 5xx; {len(problems)} problems: "
+        f"{problems[:6]}\n{_tail(server.log_path, 30)}"
+    )
+    # Not even a deadlock that a retry hid: the lock order makes them impossible.
+    assert "deadlock" not in server.log_path.read_text(errors="replace").lower()
+
+
+def test_editing_a_transaction_while_its_budget_is_deleted_never_fails(server):
+    """The PUT locks the budget before the transaction, like the DELETE: no deadlock.
+    Either the edit lands first and the transaction then goes with its budget, or the
+    budget is gone first and the edit finds nothing (404)."""
+    token = _login(server, "tx-mover")
+    problems = []
+    outcomes = _race_an_edit_with_a_delete(server, token, EDIT_RACE_TRIES, "budget")
+    for n, (put, delete, (budget, _, tx), _) in enumerate(outcomes):
+        if put[0] not in (200, 404) or delete[0] != 204:
+            problems.append((n, "responses", put, delete))
+        for path in (f"/api/budgets/{budget}/", f"/api/transactions/{tx}/"):
+            status, body = server.request("GET", path, token=token)
+            if status != 404:
+                problems.append((n, "left behind", path, status, body))
+
+    _assert_no_problems(problems, outcomes, server)
+
+
+def test_editing_a_transaction_while_its_category_is_deleted_never_fails(server):
+    """Either the edit lands first (and the delete then uncategorises it) or the
+    category is gone first (400 "Category not found.", nothing changed). Either way
+    the transaction survives with ``category: null`` and the balance matches it."""
+    token = _login(server, "tx-editor")
+    not_found = (400, {"category": ["Category not found."]})
+    problems = []
+    outcomes = _race_an_edit_with_a_delete(server, token, EDIT_RACE_TRIES, "category")
+    for n, (put, delete, (budget, _, tx), amount) in enumerate(outcomes):
+        if (put[0] != 200 and put != not_found) or delete[0] != 204:
+            problems.append((n, "responses", put, delete))
+            continue
+        expected = Decimal(amount) if put[0] == 200 else Decimal("-1.00")
+        status, body = server.request("GET", f"/api/transactions/{tx}/", token=token)
+        if status != 200 or body["category"] is not None or Decimal(body["amount"]) != expected:
+            problems.append((n, "transaction", status, body))
+        if _balance(server, token, budget) != Decimal("100.00") + expected:
+            problems.append((n, "balance", _balance(server, token, budget)))
+
+    _assert_no_problems(problems, outcomes, server)
