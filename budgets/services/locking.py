@@ -13,8 +13,10 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from budgets import messages
 from budgets.models import Budget, Category, Transaction
 from budgets.selectors.common import valid_id
+from project.errors import FieldError
 
 
 def _lock_in_id_order(queryset: QuerySet, ids: Iterable[int | None]) -> set[int]:
@@ -43,3 +45,20 @@ def lock_transaction(*, user, transaction_id: int) -> Transaction | None:
         return None
     locked = Transaction.objects.for_user(user).select_for_update(of=("self",), no_key=True)
     return locked.filter(pk=transaction_id).first()
+
+
+def reference_errors(
+    *,
+    budgets_wanted: Iterable[int],
+    categories_wanted: Iterable[int],
+    budgets_found: set[int],
+    categories_found: set[int],
+) -> FieldError | None:
+    """The field errors for ids a write wants to reference but did not find (and lock)
+    among the caller's rows: ``{"budget": ["Budget not found."]}``, or None."""
+    errors: dict[str, list[str]] = {}
+    if not set(budgets_wanted) <= budgets_found:
+        errors["budget"] = [messages.BUDGET_NOT_FOUND]
+    if not set(categories_wanted) <= categories_found:
+        errors["category"] = [messages.CATEGORY_NOT_FOUND]
+    return FieldError(errors) if errors else None

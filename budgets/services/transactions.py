@@ -6,31 +6,71 @@ field errors (``{"budget": ["Budget not found."]}``). Locks follow
 """
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 
-from budgets import messages
 from budgets.models import Transaction
 from budgets.selectors.transactions import transaction_get
-from budgets.services.locking import lock_budgets, lock_categories, lock_transaction
-from project.errors import FieldError, NotFound
+from budgets.services.locking import (
+    lock_budgets,
+    lock_categories,
+    lock_transaction,
+    reference_errors,
+)
+from project.errors import NotFound
 from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 
 
-def _reference_errors(
-    *,
-    budget: int | Unset,
-    category: int | Unset | None,
-    budgets_found: set[int],
-    categories_found: set[int],
-) -> FieldError | None:
-    errors: dict[str, list[str]] = {}
-    if budget is not UNSET and budget not in budgets_found:
-        errors["budget"] = [messages.BUDGET_NOT_FOUND]
-    if category is not UNSET and category is not None and category not in categories_found:
-        errors["category"] = [messages.CATEGORY_NOT_FOUND]
-    return FieldError(errors) if errors else None
+@dataclass(frozen=True, slots=True)
+class NewTransaction:
+    """One transaction to insert with :func:`transaction_bulk_create`. ``budget`` and
+    ``category`` are ids; ``recurring_rule``/``recurring_date`` mark a posted occurrence
+    of a recurring rule (unique per rule and date)."""
+
+    budget: int
+    amount: Decimal
+    date: dt.date
+    category: int | None = None
+    description: str = ""
+    recurring_rule: int | None = None
+    recurring_date: dt.date | None = None
+
+
+def transaction_bulk_create(*, user, rows: Sequence[NewTransaction]) -> list[Transaction]:
+    """THE write path of new transactions: every one (API, recurring posting, CSV
+    import) is inserted here, ``rows`` in one ``INSERT`` per batch.
+
+    Locks the budgets, then the categories the rows name (ascending ids, see
+    ``locking``) until the surrounding transaction ends, so none can be deleted under
+    the insert; a budget or category that is not the caller's is a ``FieldError``
+    (``{"budget": ["Budget not found."]}``) and nothing is written. Run it inside
+    ``transaction.atomic()``; a unique (rule, date) clash raises ``IntegrityError``.
+    """
+    if not rows:
+        return []
+    errors = reference_errors(
+        budgets_wanted={row.budget for row in rows},
+        categories_wanted={row.category for row in rows if row.category is not None},
+        budgets_found=lock_budgets(user=user, ids={row.budget for row in rows}),
+        categories_found=lock_categories(user=user, ids={row.category for row in rows}),
+    )
+    if errors is not None:
+        raise errors
+    return Transaction.objects.bulk_create(
+        Transaction(
+            budget_id=row.budget,
+            category_id=row.category,
+            amount=row.amount,
+            description=row.description,
+            date=row.date,
+            recurring_rule_id=row.recurring_rule,
+            recurring_date=row.recurring_date,
+        )
+        for row in rows
+    )
 
 
 @retry_on_conflict
@@ -43,24 +83,11 @@ def transaction_create(
     category: int | None = None,
     description: str = "",
 ) -> Transaction:
+    row = NewTransaction(
+        budget=budget, amount=amount, date=date, category=category, description=description
+    )
     with transaction.atomic():
-        # Keep both rows locked until the insert commits: neither can be deleted
-        # between this check and the write that references them.
-        errors = _reference_errors(
-            budget=budget,
-            category=category,
-            budgets_found=lock_budgets(user=user, ids=[budget]),
-            categories_found=lock_categories(user=user, ids=[category]),
-        )
-        if errors is not None:
-            raise errors
-        return Transaction.objects.create(
-            budget_id=budget,
-            category_id=category,
-            amount=amount,
-            description=description,
-            date=date,
-        )
+        return transaction_bulk_create(user=user, rows=[row])[0]
 
 
 @retry_on_conflict
@@ -116,9 +143,9 @@ def _lock_with_parents(
         raise NotFound
     if (tx.budget_id, tx.category_id) != (current.budget_id, current.category_id):
         raise Retry
-    errors = _reference_errors(
-        budget=budget,
-        category=category,
+    errors = reference_errors(
+        budgets_wanted=[] if budget is UNSET else [budget],
+        categories_wanted=[] if category is UNSET or category is None else [category],
         budgets_found=budgets_found,
         categories_found=categories_found,
     )
