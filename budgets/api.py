@@ -4,7 +4,9 @@ the summary from ``budgets.reports``, CSV from ``budgets.export``)."""
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import File, Form, Query, Router
+from ninja.decorators import decorate_view
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
@@ -17,19 +19,31 @@ from budgets.schemas import (
     CategoryIn,
     CategoryOut,
     CategoryPatch,
+    RecurringRuleFilters,
+    RecurringRuleIn,
+    RecurringRuleOut,
+    RecurringRulePatch,
     SummaryFilters,
     SummaryOut,
     TransactionFilters,
+    TransactionImportOptions,
+    TransactionImportOut,
+    TransactionImportRejectedOut,
     TransactionIn,
     TransactionOut,
     TransactionPatch,
+    UpcomingFilters,
+    UpcomingOut,
 )
 from project.openapi import errors
 from project.pagination import PageNumberPagination
+from project.schemas import BadRequestOut
+from project.uploads import upload_limit
 
 budgets_router = Router(tags=["budgets"])
 categories_router = Router(tags=["categories"])
 transactions_router = Router(tags=["transactions"])
+recurring_router = Router(tags=["recurring"])
 
 LIST_ERRORS = errors(400, 401, 404)
 # Writes answer 503 (+ Retry-After) when they keep losing to concurrent writes.
@@ -37,6 +51,9 @@ CREATE_ERRORS = errors(400, 401, 413, 503)
 WRITE_ERRORS = errors(400, 401, 404, 413, 503)
 DELETE_ERRORS = errors(401, 404, 503)
 NOT_YOURS = " Another user's id answers 404, exactly like a missing one."
+POSTS_DUE = (
+    " Recurring occurrences due up to today are posted first (a bounded number per request)."
+)
 
 # --- Budgets -------------------------------------------------------------------------
 
@@ -45,10 +62,11 @@ NOT_YOURS = " Another user's id answers 404, exactly like a missing one."
     "/",
     response={200: list[BudgetOut], **LIST_ERRORS},
     summary="List my budgets",
-    description="Newest `date` first, then newest `created_at`. Paginated.",
+    description="Newest `date` first, then newest `created_at`. Paginated." + POSTS_DUE,
 )
 @paginate(PageNumberPagination)
 def budget_list(request: HttpRequest, filters: Query[BudgetFilters]):
+    services.recurring_catch_up(user=request.auth)
     return selectors.budget_list(user=request.auth, **filters.dict())
 
 
@@ -66,9 +84,10 @@ def budget_create(request: HttpRequest, payload: BudgetIn):
     "/{int:budget_id}/",
     response={200: BudgetOut, **errors(401, 404)},
     summary="Read a budget",
-    description="With its current `balance`." + NOT_YOURS,
+    description="With its current `balance`." + POSTS_DUE + NOT_YOURS,
 )
 def budget_get(request: HttpRequest, budget_id: int):
+    services.recurring_catch_up(user=request.auth)
     return selectors.budget_get(user=request.auth, budget_id=budget_id)
 
 
@@ -113,10 +132,13 @@ def budget_delete(request: HttpRequest, budget_id: int):
         "a breakdown per category (uncategorised as `category: null`, `name: "
         '"Uncategorized"`; by name, uncategorised last) and per month (`YYYY-MM`, oldest '
         "first, months without transactions left out). `date_from`/`date_to` filter every "
-        "figure except `balance`, which is always the budget's full balance." + NOT_YOURS
+        "figure except `balance`, which is always the budget's full balance."
+        + POSTS_DUE
+        + NOT_YOURS
     ),
 )
 def budget_summary(request: HttpRequest, budget_id: int, filters: Query[SummaryFilters]):
+    services.recurring_catch_up(user=request.auth)
     return reports.budget_summary(user=request.auth, budget_id=budget_id, **filters.dict())
 
 
@@ -198,10 +220,11 @@ TRANSACTION_FILTERS_DOC = (
     "/",
     response={200: list[TransactionOut], **LIST_ERRORS},
     summary="List my transactions",
-    description="Newest `date` first by default. Paginated." + TRANSACTION_FILTERS_DOC,
+    description="Newest `date` first by default. Paginated." + TRANSACTION_FILTERS_DOC + POSTS_DUE,
 )
 @paginate(PageNumberPagination)
 def transaction_list(request: HttpRequest, filters: Query[TransactionFilters]):
+    services.recurring_catch_up(user=request.auth)
     return selectors.transaction_list(user=request.auth, **filters.dict())
 
 
@@ -213,8 +236,11 @@ def transaction_list(request: HttpRequest, filters: Query[TransactionFilters]):
         "Same filters and order as the list, every matching row, not paginated, streamed. "
         "Columns: `date,budget,category,description,amount` (budget title, category name). "
         "Text cells starting with `=`, `+`, `-`, `@`, tab or carriage return get a leading `'` "
-        "so spreadsheets do not run them as formulas; amounts stay numeric."
+        "so spreadsheets do not run them as formulas, and so do cells starting with `'` (so "
+        "the escaping can be undone: an export imports back unchanged through "
+        "`POST /api/transactions/import/`); amounts stay numeric."
         + TRANSACTION_FILTERS_DOC
+        + POSTS_DUE
     ),
     openapi_extra={
         "responses": {
@@ -226,6 +252,7 @@ def transaction_list(request: HttpRequest, filters: Query[TransactionFilters]):
     },
 )
 def transaction_export(request: HttpRequest, filters: Query[TransactionFilters]):
+    services.recurring_catch_up(user=request.auth)
     transactions = selectors.transaction_list(user=request.auth, **filters.dict())
     rows = export.transaction_export_rows(transactions)
     response = StreamingHttpResponse(export.csv_lines(rows), content_type="text/csv; charset=utf-8")
@@ -245,6 +272,55 @@ def transaction_export(request: HttpRequest, filters: Query[TransactionFilters])
 )
 def transaction_create(request: HttpRequest, payload: TransactionIn):
     return Status(201, services.transaction_create(user=request.auth, **payload.dict()))
+
+
+IMPORT_DESCRIPTION = """
+Upload a CSV file (multipart field `file`) in the columns the export writes:
+`date,budget,category,description,amount`. The header line must be exactly those names;
+the file must be UTF-8 (a byte order mark is fine), at most `IMPORT_MAX_BYTES` (5 MiB by
+default; larger: 413) and `IMPORT_MAX_ROWS` rows (100,000 by default). `budget` is the
+title of one of your budgets (two budgets with that title: an error), `category` the name
+of one of yours (any case) or empty; the export's formula escaping (a leading `'`) is
+undone.
+
+Options, as form fields: `dry_run=true` checks everything and writes nothing;
+`create_categories=true` creates the categories you do not have yet (otherwise they are
+errors); `allow_duplicates=true` imports rows identical (budget, date, amount, description)
+to transactions you already have, which are otherwise skipped and counted (so an export
+re-imports without doubling anything).
+
+A real run is all-or-nothing: any faulty row answers 400
+`{"file": ["Rows with errors: N. Nothing was imported."], "errors": [{"line": 7, "errors":
+{"amount": ["..."]}}]}` and writes nothing. A dry run answers 200 with the same `errors`
+list (the first 1,000 faulty rows; `error_count` counts them all). A file that cannot be
+read at all (encoding, header, CSV syntax, too many rows) is a 400 `{"file": ["..."]}`.
+"""
+
+
+@transactions_router.post(
+    "/import/",
+    response={
+        200: TransactionImportOut,
+        201: TransactionImportOut,
+        **errors(401, 413, 503),
+        400: TransactionImportRejectedOut | BadRequestOut,
+    },
+    summary="Import transactions from CSV",
+    description=IMPORT_DESCRIPTION.strip(),
+    openapi_extra={
+        "responses": {
+            200: {"description": "Dry run: what would be imported, and every row's errors."},
+            201: {"description": "Imported."},
+            413: {"description": "The file is larger than `IMPORT_MAX_BYTES`."},
+        }
+    },
+)
+@decorate_view(upload_limit("IMPORT_MAX_BYTES"))
+def transaction_import(
+    request: HttpRequest, file: File[UploadedFile], options: Form[TransactionImportOptions]
+):
+    report = services.transaction_import(user=request.auth, file=file, **options.dict())
+    return Status(200 if report.dry_run else 201, report)
 
 
 @transactions_router.get(
@@ -293,3 +369,104 @@ def transaction_update(request: HttpRequest, transaction_id: int, payload: Trans
 def transaction_delete(request: HttpRequest, transaction_id: int):
     services.transaction_delete(user=request.auth, transaction_id=transaction_id)
     return Status(204, None)
+
+
+# --- Recurring rules -----------------------------------------------------------------
+
+RECURRING_DOC = (
+    " Occurrences dated up to today are posted as ordinary transactions (linked by "
+    "`recurring_rule`) exactly once, before your transaction, budget and summary reads "
+    "and by the `post_recurring` command. Monthly rules on the 29th to 31st fall on the "
+    "last day of shorter months and come back to their day after."
+)
+EDIT_DOC = (
+    " Only occurrences after `last_posted_date` follow the change: transactions already "
+    "posted stay as they are, and no date at or before `last_posted_date` is posted again."
+)
+
+
+@recurring_router.get(
+    "/",
+    response={200: list[RecurringRuleOut], **LIST_ERRORS},
+    summary="List my recurring rules",
+    description="Newest first. Paginated." + POSTS_DUE,
+)
+@paginate(PageNumberPagination)
+def recurring_rule_list(request: HttpRequest, filters: Query[RecurringRuleFilters]):
+    services.recurring_catch_up(user=request.auth)
+    return selectors.recurring_rule_list(user=request.auth, **filters.dict())
+
+
+@recurring_router.post(
+    "/",
+    response={201: RecurringRuleOut, **CREATE_ERRORS},
+    summary="Create a recurring rule",
+    description=(
+        "`budget` and `category` must be yours (else 400 as for transactions). A start "
+        "date in the past back-fills its occurrences, at most 1,000 of them." + RECURRING_DOC
+    ),
+)
+def recurring_rule_create(request: HttpRequest, payload: RecurringRuleIn):
+    return Status(201, services.recurring_rule_create(user=request.auth, **payload.dict()))
+
+
+@recurring_router.get(
+    "/{int:rule_id}/",
+    response={200: RecurringRuleOut, **errors(401, 404)},
+    summary="Read a recurring rule",
+    description="With its posting cursor (`last_posted_date`, `next_due_date`)." + NOT_YOURS,
+)
+def recurring_rule_get(request: HttpRequest, rule_id: int):
+    services.recurring_catch_up(user=request.auth)
+    return selectors.recurring_rule_get(user=request.auth, rule_id=rule_id)
+
+
+@recurring_router.put(
+    "/{int:rule_id}/",
+    response={200: RecurringRuleOut, **WRITE_ERRORS},
+    summary="Replace a recurring rule",
+    description="Every writable field is required." + EDIT_DOC + NOT_YOURS,
+)
+def recurring_rule_replace(request: HttpRequest, rule_id: int, payload: RecurringRuleIn):
+    return services.recurring_rule_update(user=request.auth, rule_id=rule_id, **payload.dict())
+
+
+@recurring_router.patch(
+    "/{int:rule_id}/",
+    response={200: RecurringRuleOut, **WRITE_ERRORS},
+    summary="Update a recurring rule",
+    description="Any subset of the writable fields." + EDIT_DOC + NOT_YOURS,
+)
+def recurring_rule_update(request: HttpRequest, rule_id: int, payload: RecurringRulePatch):
+    data = payload.dict(exclude_unset=True)
+    return services.recurring_rule_update(user=request.auth, rule_id=rule_id, **data)
+
+
+@recurring_router.delete(
+    "/{int:rule_id}/",
+    response={204: None, **DELETE_ERRORS},
+    summary="Delete a recurring rule",
+    description=(
+        "The transactions it posted stay, with `recurring_rule: null`; nothing more is "
+        "posted." + NOT_YOURS
+    ),
+)
+def recurring_rule_delete(request: HttpRequest, rule_id: int):
+    services.recurring_rule_delete(user=request.auth, rule_id=rule_id)
+    return Status(204, None)
+
+
+@recurring_router.get(
+    "/{int:rule_id}/upcoming/",
+    response={200: UpcomingOut, **errors(400, 401, 404)},
+    summary="Upcoming occurrences of a recurring rule",
+    description=(
+        "The next `count` occurrences (1 to 100, default 10) from today on, today included "
+        "while it is not posted yet; fewer when the rule ends first. Computed, not stored."
+        + NOT_YOURS
+    ),
+)
+def recurring_rule_upcoming(request: HttpRequest, rule_id: int, filters: Query[UpcomingFilters]):
+    return selectors.recurring_rule_upcoming(
+        user=request.auth, rule_id=rule_id, count=filters.count
+    )

@@ -15,6 +15,8 @@ from typing import IO
 HEADER = ("date", "budget", "category", "description", "amount")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
+# An import reports the errors of this many faulty rows at most (and counts them all).
+MAX_REPORTED_ERRORS = 1000
 _ESCAPED = (*FORMULA_PREFIXES, ESCAPE)
 
 FILE_EMPTY = "The file is empty."

@@ -1,22 +1,20 @@
 """CSV export: transactions (as ``selectors.transaction_list`` returns them) encoded as
-spreadsheet-safe CSV lines, streamed in chunks, never held in memory."""
+spreadsheet-safe CSV lines, streamed in chunks, never held in memory. The format (and
+its reversible formula escaping) lives in ``budgets.csv_format``, shared with the import.
+"""
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from budgets.csv_format import HEADER, csv_lines, escape_cell
 from budgets.models import Transaction
 from project.schemas import money_out
 
-EXPORT_HEADER = ["date", "budget", "category", "description", "amount"]
+__all__ = ["EXPORT_CHUNK_SIZE", "EXPORT_HEADER", "csv_lines", "transaction_export_rows"]
+
+EXPORT_HEADER = list(HEADER)
 EXPORT_CHUNK_SIZE = 2000
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(text: str) -> str:
-    """Neutralise spreadsheet formulas in a text cell (CSV injection)."""
-    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
 
 
 def transaction_export_rows(transactions: QuerySet[Transaction]) -> Iterator[list[str]]:
@@ -29,21 +27,8 @@ def transaction_export_rows(transactions: QuerySet[Transaction]) -> Iterator[lis
     for date, budget, category, description, amount in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
         yield [
             date.isoformat(),
-            _safe_cell(budget),
-            _safe_cell(category or ""),
-            _safe_cell(description),
+            escape_cell(budget),
+            escape_cell(category or ""),
+            escape_cell(description),
             money_out(amount),
         ]
-
-
-class _Echo:
-    """A file-like object whose write() hands the line back (for csv.writer)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    for row in rows:
-        yield writer.writerow(row)

@@ -4,10 +4,14 @@ from project.schemas import AMOUNT_ZERO
 
 __all__ = [
     "AMOUNT_ZERO",
+    "BUDGET_AMBIGUOUS",
     "BUDGET_NOT_FOUND",
     "CATEGORY_EXISTS",
     "CATEGORY_NOT_FOUND",
     "DATE_INVALID",
+    "IMPORT_REJECTED",
+    "RULE_BACKFILL_TOO_LONG",
+    "RULE_END_BEFORE_START",
     "UNCATEGORIZED",
 ]
 
@@ -16,3 +20,13 @@ BUDGET_NOT_FOUND = "Budget not found."
 CATEGORY_NOT_FOUND = "Category not found."
 CATEGORY_EXISTS = "Category already exists."
 UNCATEGORIZED = "Uncategorized"
+
+# Recurring rules
+RULE_END_BEFORE_START = "End date must be on or after the start date."
+RULE_BACKFILL_TOO_LONG = (
+    "Start date is too far in the past: at most {limit} past occurrences can be posted."
+)
+
+# CSV import
+BUDGET_AMBIGUOUS = "More than one of your budgets has this title."
+IMPORT_REJECTED = "Rows with errors: {count}. Nothing was imported."

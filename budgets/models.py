@@ -10,6 +10,7 @@ from django.db.models.functions import Cast, Coalesce, Length, Round, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from budgets import messages
+from budgets.recurrence import Frequency, Schedule
 
 BUDGET_AMOUNT_DIGITS = 9  # up to 999,999,999.99
 TRANSACTION_AMOUNT_DIGITS = 10  # up to 9,999,999,999.99
@@ -190,6 +191,17 @@ class Transaction(TimestampedModel):
         max_length=TRANSACTION_DESCRIPTION_MAX_LENGTH, blank=True, default=""
     )
     date = models.DateField()
+    # Set when a recurring rule posted this transaction: the rule (null once the rule is
+    # deleted) and the occurrence it stands for, posted at most once per rule.
+    recurring_rule = models.ForeignKey(
+        "RecurringRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transactions",
+        db_index=False,  # the unique (rule, occurrence) index below serves lookups
+    )
+    recurring_date = models.DateField(null=True, blank=True, editable=False)
 
     objects = TransactionQuerySet.as_manager()
 
@@ -207,7 +219,97 @@ class Transaction(TimestampedModel):
                 & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
                 name="transaction_amount_nonzero_in_range",
             ),
+            models.UniqueConstraint(
+                fields=["recurring_rule", "recurring_date"],
+                condition=Q(recurring_rule__isnull=False),
+                name="transaction_recurring_occurrence_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(recurring_rule__isnull=True) | Q(recurring_date__isnull=False),
+                name="transaction_recurring_has_date",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.amount}"
+
+
+RECURRING_INTERVAL_MAX = 1000
+
+
+class RecurringRuleQuerySet(models.QuerySet):
+    def for_user(self, user) -> "RecurringRuleQuerySet":
+        return self.filter(budget__user=user)
+
+
+class RecurringRule(TimestampedModel):
+    """A transaction that repeats: occurrence ``n`` falls on ``start_date`` moved by
+    ``n * interval`` days, weeks, months or years (see ``budgets.recurrence``).
+
+    ``last_posted_date`` and ``next_due_date`` are the posting cursor, kept by the
+    recurring services: occurrences up to ``last_posted_date`` have been posted as
+    transactions, ``next_due_date`` is the first one not posted yet (null once the rule
+    has ended). Posting resumes after the cursor whatever the rule is edited to, so an
+    edit never posts a date a second time.
+    """
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="recurring_rules")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recurring_rules",
+    )
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Income > 0, expense < 0."
+    )
+    description = models.CharField(
+        max_length=TRANSACTION_DESCRIPTION_MAX_LENGTH, blank=True, default=""
+    )
+    start_date = models.DateField(help_text="The first occurrence; later ones are counted from it.")
+    end_date = models.DateField(null=True, blank=True, help_text="No occurrence after this day.")
+    frequency = models.CharField(max_length=7, choices=Frequency.choices)
+    interval = models.PositiveIntegerField(default=1, help_text="Every `interval` days/weeks/...")
+    last_posted_date = models.DateField(null=True, blank=True, editable=False)
+    next_due_date = models.DateField(null=True, blank=True, editable=False)
+
+    objects = RecurringRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["budget", "-created_at"], name="rule_budget_created_idx"),
+            models.Index(fields=["next_due_date"], name="rule_next_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(amount=0)
+                & Q(amount__gte=-TRANSACTION_AMOUNT_MAX)
+                & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
+                name="rule_amount_nonzero_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="rule_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(interval__gte=1) & Q(interval__lte=RECURRING_INTERVAL_MAX),
+                name="rule_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(frequency__in=Frequency.values), name="rule_frequency_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description or self.amount} ({self.get_frequency_display().lower()})"
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(
+            start=self.start_date,
+            frequency=self.frequency,
+            interval=self.interval,
+            end=self.end_date,
+        )

@@ -13,15 +13,19 @@ from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from budgets import messages
+from budgets.csv_format import MAX_REPORTED_ERRORS
 from budgets.models import (
     BUDGET_AMOUNT_DIGITS,
     CATEGORY_NAME_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
+    RECURRING_INTERVAL_MAX,
     TITLE_MAX_LENGTH,
     TRANSACTION_AMOUNT_DIGITS,
     TRANSACTION_DESCRIPTION_MAX_LENGTH,
 )
+from budgets.recurrence import Frequency
 from budgets.selectors.budgets import BUDGET_DEFAULT_ORDERING, BUDGET_ORDERINGS
+from budgets.selectors.recurring import UPCOMING_DEFAULT, UPCOMING_MAX
 from budgets.selectors.transactions import (
     TRANSACTION_DEFAULT_ORDERING,
     TRANSACTION_ORDERINGS,
@@ -163,6 +167,10 @@ class TransactionOut(Schema):
     category: int | None = Field(validation_alias="category_id")
     description: str
     date: dt.date
+    recurring_rule: int | None = Field(
+        validation_alias="recurring_rule_id",
+        description="The recurring rule that posted it, or null.",
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -226,3 +234,142 @@ class SummaryOut(Schema):
     transactions_count: int
     by_category: list[CategorySummaryOut]
     by_month: list[MonthSummaryOut]
+
+
+# --- Recurring rules -----------------------------------------------------------------
+
+FrequencyName = Literal[tuple(Frequency.values)]
+Interval = Annotated[int, BeforeValidator(_no_booleans), Field(ge=1, le=RECURRING_INTERVAL_MAX)]
+_FREQUENCY_DOC = "`daily`, `weekly`, `monthly` or `yearly`."
+_INTERVAL_DOC = f"Every `interval` days, weeks, months or years (1 to {RECURRING_INTERVAL_MAX})."
+_END_DOC = "Last possible occurrence day (inclusive), or null: no end."
+
+
+class RecurringRuleIn(Schema):
+    """Create or replace (PUT): every writable field."""
+
+    budget: Id = Field(description="Id of one of your budgets.")
+    amount: Amount = Field(description="Signed: income > 0, expense < 0; never 0.")
+    category: Id | None = Field(None, description="Id of one of your categories, or null.")
+    description: TransactionDescription = ""
+    start_date: Date = Field(description="The first occurrence; the others count from it.")
+    end_date: Date | None = Field(None, description=_END_DOC)
+    frequency: FrequencyName = Field(description=_FREQUENCY_DOC)
+    interval: Interval = Field(1, description=_INTERVAL_DOC)
+
+
+class RecurringRulePatch(Schema):
+    """Partial update: any subset of the writable fields."""
+
+    budget: Id = Field(None, description="Post future occurrences to another of your budgets.")
+    amount: Amount = None
+    category: Id | None = None
+    description: TransactionDescription = None
+    start_date: Date = None
+    end_date: Date | None = None
+    frequency: FrequencyName = None
+    interval: Interval = None
+
+
+class RecurringRuleOut(Schema):
+    id: int
+    budget: int = Field(validation_alias="budget_id")
+    amount: MoneyOut
+    category: int | None = Field(validation_alias="category_id")
+    description: str
+    start_date: dt.date
+    end_date: dt.date | None
+    frequency: FrequencyName
+    interval: int
+    last_posted_date: dt.date | None = Field(
+        description="The latest occurrence posted as a transaction, or null."
+    )
+    next_due_date: dt.date | None = Field(
+        description="The first occurrence not posted yet, or null once the rule has ended."
+    )
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class RecurringRuleFilters(Schema):
+    budget: Id | None = Field(None, description="Only this budget's rules.")
+
+
+class UpcomingFilters(Schema):
+    count: int = Field(
+        UPCOMING_DEFAULT,
+        ge=1,
+        le=UPCOMING_MAX,
+        description=f"How many occurrences (1 to {UPCOMING_MAX}).",
+    )
+
+
+class OccurrenceOut(Schema):
+    date: dt.date
+    budget: int
+    amount: MoneyOut
+    category: int | None
+    description: str
+
+
+class UpcomingOut(Schema):
+    rule: int
+    occurrences: list[OccurrenceOut]
+
+
+# --- CSV import ----------------------------------------------------------------------
+
+
+class TransactionImportOptions(Schema):
+    dry_run: bool = Field(False, description="Only check the file and report; write nothing.")
+    create_categories: bool = Field(
+        False, description="Create categories the file names that you do not have yet."
+    )
+    allow_duplicates: bool = Field(
+        False,
+        description=(
+            "Import rows identical (budget, date, amount, description) to transactions "
+            "you already have, instead of skipping them."
+        ),
+    )
+
+
+def _blank_to_none(value):
+    """An empty category cell means uncategorised."""
+    return strip_whitespace(value) or None
+
+
+class TransactionImportRow(Schema):
+    """One data row of the file (after the export's formula escaping is undone)."""
+
+    date: Date
+    budget: Title
+    category: Annotated[
+        Annotated[str, StringConstraints(max_length=CATEGORY_NAME_MAX_LENGTH)] | None,
+        BeforeValidator(_blank_to_none),
+    ] = None
+    description: TransactionDescription = ""
+    amount: Amount
+
+
+class ImportRowErrorOut(Schema):
+    line: int = Field(description="Line of the file where the row starts (the header is 1).")
+    errors: dict[str, list[str]] = Field(examples=[{"amount": ["Amount must not be zero."]}])
+
+
+class TransactionImportOut(Schema):
+    dry_run: bool
+    imported: int = Field(description="Rows written (in a dry run: rows that would be).")
+    skipped_duplicates: int = Field(description="Rows already present, left out.")
+    created_categories: list[str] = Field(
+        description="Categories created (in a dry run: that would be)."
+    )
+    error_count: int = Field(description="Rows with errors (always 0 when written).")
+    errors: list[ImportRowErrorOut] = Field(
+        description=f"Each faulty row's errors, the first {MAX_REPORTED_ERRORS} at most."
+    )
+
+
+class TransactionImportRejectedOut(Schema):
+    file: list[str] = Field(examples=[["Rows with errors: 2. Nothing was imported."]])
+    errors: list[ImportRowErrorOut]

@@ -9,7 +9,12 @@ from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 
-from budgets.api import budgets_router, categories_router, transactions_router
+from budgets.api import (
+    budgets_router,
+    categories_router,
+    recurring_router,
+    transactions_router,
+)
 from project.errors import (
     NON_FIELD_ERRORS,
     NOT_FOUND,
@@ -19,6 +24,7 @@ from project.errors import (
     NotFound,
 )
 from project.health import router as health_router
+from project.uploads import UploadTooLarge
 from project.validation import field_errors
 from users.api import token_router, users_router
 from users.auth import JWTAuth, auth_failure_message
@@ -76,6 +82,7 @@ api.add_router("/token/", token_router)
 api.add_router("/budgets/", budgets_router)
 api.add_router("/categories/", categories_router)
 api.add_router("/transactions/", transactions_router)
+api.add_router("/recurring/", recurring_router)
 api.add_router("/health/", health_router)
 
 
@@ -138,7 +145,9 @@ def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpRespons
 
 @api.exception_handler(RequestDataTooBig)
 def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-    return _detail(request, TOO_LARGE, 413)
+    # An upload over its route's own limit says which limit.
+    message = exc.message if isinstance(exc, UploadTooLarge) else TOO_LARGE
+    return _detail(request, message, 413)
 
 
 @api.exception_handler(HttpError)

@@ -108,6 +108,13 @@ WHITENOISE_MANIFEST_STRICT = False
 
 # Request bodies above this size are refused with 413 before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=64 * 1024)
+# The CSV import (POST /api/transactions/import/) has its own limits: the file's size
+# (multipart bodies are allowed this much on that route only) and its number of rows.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
+# Recurring occurrences posted for the caller before a read, at most (the rest on the
+# next reads, or by `manage.py post_recurring`).
+RECURRING_POST_PER_REQUEST = env.int("RECURRING_POST_PER_REQUEST", default=100)
 APPEND_SLASH = False
 
 NINJA_JWT = {

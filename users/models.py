@@ -14,6 +14,12 @@ class User(AbstractUser):
 
     objects = CaseInsensitiveUserManager()
 
+    # The earliest day one of the user's recurring rules falls due with an occurrence
+    # not posted yet (null: none will). A cache kept by the recurring services, never
+    # later than the truth (earlier only costs one needless check). Authentication loads
+    # the user row anyway, so reads learn "nothing is due" without a query.
+    recurring_next_due = models.DateField(null=True, blank=True, editable=False)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("username"), name="users_user_username_ci_unique"),

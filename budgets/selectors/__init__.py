@@ -1,6 +1,6 @@
 """Reads: every query that answers a GET, scoped to the caller from its first line.
 
-One module per entity (``budgets``, ``categories``, ``transactions``); ``common`` has
+One module per entity (``budgets``, ``categories``, ``transactions``, ``recurring``); ``common`` has
 the id checks they share. Sort keys live here; the schemas' ``ordering`` choices are
 derived from them. Writes are in ``budgets.services``, reports in ``budgets.reports``.
 """
@@ -12,6 +12,12 @@ from budgets.selectors.budgets import (
     budget_list,
 )
 from budgets.selectors.categories import CATEGORY_ORDERING, category_get, category_list
+from budgets.selectors.recurring import (
+    RECURRING_RULE_ORDERING,
+    recurring_rule_get,
+    recurring_rule_list,
+    recurring_rule_upcoming,
+)
 from budgets.selectors.transactions import (
     TRANSACTION_DEFAULT_ORDERING,
     TRANSACTION_ORDERINGS,
@@ -24,6 +30,7 @@ __all__ = [
     "BUDGET_DEFAULT_ORDERING",
     "BUDGET_ORDERINGS",
     "CATEGORY_ORDERING",
+    "RECURRING_RULE_ORDERING",
     "TRANSACTION_DEFAULT_ORDERING",
     "TRANSACTION_ORDERINGS",
     "TRANSACTION_TYPES",
@@ -31,6 +38,9 @@ __all__ = [
     "budget_list",
     "category_get",
     "category_list",
+    "recurring_rule_get",
+    "recurring_rule_list",
+    "recurring_rule_upcoming",
     "transaction_get",
     "transaction_list",
 ]

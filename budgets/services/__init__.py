@@ -9,7 +9,16 @@ order all of them follow. Reads are in ``budgets.selectors``.
 
 from budgets.services.budgets import budget_create, budget_delete, budget_update
 from budgets.services.categories import category_create, category_delete, category_update
+from budgets.services.imports import transaction_import
+from budgets.services.recurring import (
+    recurring_catch_up,
+    recurring_post_due,
+    recurring_rule_create,
+    recurring_rule_delete,
+    recurring_rule_update,
+)
 from budgets.services.transactions import (
+    transaction_bulk_create,
     transaction_create,
     transaction_delete,
     transaction_update,
@@ -22,7 +31,14 @@ __all__ = [
     "category_create",
     "category_delete",
     "category_update",
+    "recurring_catch_up",
+    "recurring_post_due",
+    "recurring_rule_create",
+    "recurring_rule_delete",
+    "recurring_rule_update",
+    "transaction_bulk_create",
     "transaction_create",
     "transaction_delete",
+    "transaction_import",
     "transaction_update",
 ]

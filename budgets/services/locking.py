@@ -39,6 +39,17 @@ def lock_categories(*, user, ids: Iterable[int | None]) -> set[int]:
     return _lock_in_id_order(Category.objects.for_user(user), ids)
 
 
+def all_budgets_locked(*, user) -> QuerySet[Budget]:
+    """Every budget of the caller, locked in ascending id order when the queryset is
+    evaluated (for writes that may touch any of them, like an import)."""
+    return Budget.objects.for_user(user).order_by("pk").select_for_update(no_key=True)
+
+
+def all_categories_locked(*, user) -> QuerySet[Category]:
+    """Same for every category of the caller; evaluate it after the budgets."""
+    return Category.objects.for_user(user).order_by("pk").select_for_update(no_key=True)
+
+
 def lock_transaction(*, user, transaction_id: int) -> Transaction | None:
     """Lock the caller's transaction row, last (after its budgets and categories)."""
     if not valid_id(transaction_id):
