@@ -41,6 +41,15 @@ CONTRACT_ROUTES = [
     ("patch", "/api/transactions/{transaction_id}/"),
     ("delete", "/api/transactions/{transaction_id}/"),
     ("get", "/api/health/"),
+    # Additions (second wave).
+    ("get", "/api/recurring/"),
+    ("post", "/api/recurring/"),
+    ("get", "/api/recurring/{rule_id}/"),
+    ("put", "/api/recurring/{rule_id}/"),
+    ("patch", "/api/recurring/{rule_id}/"),
+    ("delete", "/api/recurring/{rule_id}/"),
+    ("get", "/api/recurring/{rule_id}/upcoming/"),
+    ("post", "/api/transactions/import/"),
 ]
 PUBLIC = {
     ("post", "/api/users/register/"),
@@ -91,8 +100,30 @@ def test_throttled_routes_declare_429():
 
 
 def test_list_routes_declare_the_page_shape():
-    for path in ("/api/budgets/", "/api/categories/", "/api/transactions/"):
+    for path in ("/api/budgets/", "/api/categories/", "/api/transactions/", "/api/recurring/"):
         ref = PATHS[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         name = ref["$ref"].rsplit("/", 1)[-1]
         properties = SCHEMA["components"]["schemas"][name]["properties"]
         assert set(properties) == {"count", "next", "previous", "results"}
+
+
+def test_the_import_documents_its_multipart_body_and_answers():
+    operation = PATHS["/api/transactions/import/"]["post"]
+    body = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+
+    assert body["required"] == ["file"]
+    assert body["properties"]["file"] == {"format": "binary", "title": "File", "type": "string"}
+    assert {"dry_run", "create_categories", "allow_duplicates"} <= set(body["properties"])
+    assert {"200", "201", "400", "401", "413"} <= set(operation["responses"])
+    rejected = operation["responses"]["400"]["content"]["application/json"]["schema"]
+    refs = json.dumps(rejected)
+    assert "TransactionImportRejectedOut" in refs
+
+
+def test_recurring_rules_and_transactions_show_their_link():
+    rule = SCHEMA["components"]["schemas"]["RecurringRuleOut"]["properties"]
+    transaction = SCHEMA["components"]["schemas"]["TransactionOut"]["properties"]
+
+    assert rule["amount"]["type"] == "string"
+    assert rule["frequency"]["enum"] == ["daily", "weekly", "monthly", "yearly"]
+    assert "recurring_rule" in transaction

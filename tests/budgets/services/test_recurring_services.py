@@ -11,7 +11,6 @@ from django.db import transaction as db_transaction
 
 from budgets import messages
 from budgets.models import RecurringRule, Transaction
-from budgets.selectors.recurring import recurring_rule_upcoming
 from budgets.services.recurring import (
     MAX_BACKFILL,
     recurring_catch_up,
@@ -418,7 +417,7 @@ def test_deleting_a_rule_keeps_its_transactions_unlinked(user, budget):
     assert refreshed(user).recurring_next_due == D(2026, 5, 5)
 
 
-@pytest.mark.parametrize("action", ["update", "delete", "upcoming"])
+@pytest.mark.parametrize("action", ["update", "delete"])
 def test_another_users_rule_is_not_found(user, other_user, action):
     foreign = rule_for(other_user, make_budget(other_user))
     calls = {
@@ -426,43 +425,9 @@ def test_another_users_rule_is_not_found(user, other_user, action):
             user=user, rule_id=foreign.pk, amount=Decimal("1"), today=TODAY
         ),
         "delete": lambda: recurring_rule_delete(user=user, rule_id=foreign.pk),
-        "upcoming": lambda: recurring_rule_upcoming(user=user, rule_id=foreign.pk, count=3),
     }
 
     with pytest.raises(NotFound):
         calls[action]()
     foreign.refresh_from_db()
     assert foreign.amount == Decimal("-1150.00")
-
-
-# --- Upcoming ------------------------------------------------------------------------
-
-
-def test_upcoming_starts_today_while_today_is_not_posted(user, budget):
-    rule = rule_for(user, budget, start_date=D(2026, 1, 31))
-
-    upcoming = recurring_rule_upcoming(user=user, rule_id=rule.pk, count=3, today=D(2026, 3, 31))
-
-    assert [o["date"] for o in upcoming["occurrences"]] == [
-        D(2026, 3, 31),
-        D(2026, 4, 30),
-        D(2026, 5, 31),
-    ]
-    assert upcoming["occurrences"][0] == {
-        "date": D(2026, 3, 31),
-        "budget": budget.pk,
-        "amount": Decimal("-1150.00"),
-        "category": None,
-        "description": "Rent",
-    }
-
-
-def test_upcoming_skips_what_is_posted_and_stops_at_the_end(user, budget):
-    rule = rule_for(
-        user, budget, start_date=D(2026, 3, 10), end_date=D(2026, 3, 12), frequency="daily"
-    )
-    post(user)  # Mar 10
-
-    upcoming = recurring_rule_upcoming(user=user, rule_id=rule.pk, count=10, today=TODAY)
-
-    assert [o["date"] for o in upcoming["occurrences"]] == [D(2026, 3, 11), D(2026, 3, 12)]
