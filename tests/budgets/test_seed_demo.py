@@ -1,5 +1,6 @@
 """The ``seed_demo`` management command: a demo account whose reports work at once."""
 
+import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -8,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from budgets.models import TRANSACTION_AMOUNT_MAX, Budget, Category, Transaction
+from budgets.models import TRANSACTION_AMOUNT_MAX, Budget, Category, RecurringRule, Transaction
 from tests.conftest import ApiClient, make_budget, make_transaction
 from users.models import User
 
@@ -181,3 +182,19 @@ def test_seed_demo_rejects_bad_options_and_creates_nothing(db, options, message)
 
     assert not User.objects.exists()
     assert not Budget.objects.exists()
+
+
+def test_seed_demo_adds_recurring_rules_that_start_tomorrow(db):
+    call_command("seed_demo", "--transactions", "50", stdout=io.StringIO())
+    demo = User.objects.get(username="demo")
+    today = timezone.localdate()
+
+    rules = RecurringRule.objects.for_user(demo)
+    assert rules.count() == 6
+    assert set(rules.values_list("frequency", flat=True)) == {"weekly", "monthly", "yearly"}
+    assert min(rules.values_list("start_date", flat=True)) == today + dt.timedelta(days=1)
+    streaming = rules.get(description="Streaming")
+    assert streaming.start_date.day == 31
+    assert Transaction.objects.filter(budget__user=demo).count() == 50  # nothing posted yet
+    demo.refresh_from_db()
+    assert demo.recurring_next_due == today + dt.timedelta(days=1)

@@ -4,8 +4,9 @@
     python manage.py seed_demo --transactions 100000 --seed 42 --reset
 
 Money is built from whole cents (``cents_to_money``), never from floats.
-Rows are written with ``bulk_create`` in batches inside one transaction, so a failed
-run leaves nothing behind; it works the same on SQLite and PostgreSQL.
+Rows are written through the transactions service's bulk write path in batches inside
+one transaction, so a failed run leaves nothing behind; it works the same on SQLite and
+PostgreSQL. A few recurring rules carry the monthly items on from tomorrow.
 """
 
 import datetime as dt
@@ -20,7 +21,10 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from budgets.models import Budget, Category, Transaction, cents_to_money
+from budgets.models import Budget, Category, cents_to_money
+from budgets.recurrence import Frequency, Schedule
+from budgets.services.recurring import recurring_rule_create
+from budgets.services.transactions import NewTransaction, transaction_bulk_create
 
 DEFAULT_USERNAME = "demo"
 DEFAULT_PASSWORD = "demo-password-123"
@@ -162,6 +166,47 @@ def demo_specs(rng: random.Random, count: int, today: dt.date) -> tuple[dt.date,
     return months[0], specs
 
 
+def next_on_day(today: dt.date, day: int) -> dt.date:
+    """The first date after ``today`` that falls on ``day`` of its month (a rule
+    anchored there: on the 31st it shows the month-end fallback from then on)."""
+    monthly = Schedule(start=dt.date(2000, 1, day), frequency=Frequency.MONTHLY)
+    return next(d for d in monthly.occurrences(after=today) if d.day == day)
+
+
+def recurring_specs(today: dt.date) -> list[tuple]:
+    """(budget, category, description, signed cents, frequency, first date) of the
+    demo's recurring rules, all starting after ``today``."""
+    return [
+        (HOUSEHOLD, RENT, "Rent", -RENT_CENTS, Frequency.MONTHLY, next_on_day(today, 1)),
+        (
+            HOUSEHOLD,
+            SALARY,
+            "Salary, ACME Ltd",
+            BASE_SALARY,
+            Frequency.MONTHLY,
+            next_on_day(today, 25),
+        ),
+        (HOUSEHOLD, ENTERTAINMENT, "Streaming", -1_299, Frequency.MONTHLY, next_on_day(today, 31)),
+        (HOUSEHOLD, None, "Gym", -990, Frequency.WEEKLY, today + dt.timedelta(days=1)),
+        (
+            SAVINGS,
+            None,
+            "Transfer from Household",
+            SAVINGS_TRANSFER,
+            Frequency.MONTHLY,
+            next_on_day(today, 26),
+        ),
+        (
+            HOUSEHOLD,
+            None,
+            "Car insurance",
+            -48_000,
+            Frequency.YEARLY,
+            dt.date(today.year + 1, 1, 15),
+        ),
+    ]
+
+
 class _ProgressFile:
     """Hands tqdm the command's stderr as a plain stream: ``OutputWrapper.write`` would
     add a newline (and error colours) to every redraw of the bar."""
@@ -248,7 +293,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f'Demo data ready for "{user.username}".'))
         self.stdout.write(
             f"  {len(BUDGETS)} budgets, {len(CATEGORIES)} categories, {len(specs)} "
-            f"transactions from {start} to {today}"
+            f"transactions from {start} to {today}, "
+            f"{len(recurring_specs(today))} recurring rules from tomorrow on"
         )
         self.stdout.write(f"  username: {user.username}")
         self.stdout.write(f"  password: {password}")
@@ -280,14 +326,35 @@ class Command(BaseCommand):
         ) as progress:
             for offset in range(0, len(specs), BATCH_SIZE):
                 batch = specs[offset : offset + BATCH_SIZE]
-                Transaction.objects.bulk_create(
-                    Transaction(
-                        budget=budgets[budget],
-                        category=categories[category],
-                        description=description,
-                        amount=cents_to_money(cents),
-                        date=day,
-                    )
-                    for day, budget, category, description, cents in batch
+                transaction_bulk_create(
+                    user=user,
+                    rows=[
+                        NewTransaction(
+                            budget=budgets[budget].pk,
+                            category=categories[category] and categories[category].pk,
+                            description=description,
+                            amount=cents_to_money(cents),
+                            date=day,
+                        )
+                        for day, budget, category, description, cents in batch
+                    ],
                 )
                 progress.update(len(batch))
+        self._create_recurring_rules(user, budgets, categories)
+
+    def _create_recurring_rules(self, user, budgets, categories) -> None:
+        """Rules that carry the monthly items on from tomorrow (nothing is posted now,
+        so the history keeps exactly --transactions rows; reads post them as they fall
+        due)."""
+        today = timezone.localdate()
+        for budget, category, description, cents, frequency, first in recurring_specs(today):
+            recurring_rule_create(
+                user=user,
+                budget=budgets[budget].pk,
+                category=categories[category] and categories[category].pk,
+                description=description,
+                amount=cents_to_money(cents),
+                frequency=frequency,
+                start_date=first,
+                today=today,
+            )
