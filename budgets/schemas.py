@@ -31,7 +31,7 @@ from budgets.selectors.transactions import (
     TRANSACTION_ORDERINGS,
     TRANSACTION_TYPES,
 )
-from project.schemas import MoneyOut, Schema, money_in, strip_whitespace
+from project.schemas import MoneyOut, RowSchema, Schema, money_in, strip_whitespace
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SEARCH_MAX_LENGTH = 100
@@ -339,7 +339,7 @@ def _blank_to_none(value):
     return strip_whitespace(value) or None
 
 
-class TransactionImportRow(Schema):
+class TransactionImportRow(RowSchema):
     """One data row of the file (after the export's formula escaping is undone)."""
 
     date: Date

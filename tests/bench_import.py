@@ -69,11 +69,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--again", action="store_true", help="re-import the previous file")
+    parser.add_argument("--allow-duplicates", action="store_true", help="skip the duplicate check")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    # As in production: with DEBUG on, Django keeps every query's SQL in memory.
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
     import django
 
     django.setup()
@@ -95,7 +99,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-import-"))
     csv_path, body_path = work / "transactions.csv", work / "body"
     write_csv(csv_path, rows=args.rows, budget=title, seed=args.seed)
-    fields = {"create_categories": "true", "dry_run": "true" if args.dry_run else "false"}
+    fields = {
+        "create_categories": "true",
+        "dry_run": "true" if args.dry_run else "false",
+        "allow_duplicates": "true" if args.allow_duplicates else "false",
+    }
     size = write_body(csv_path, body_path, fields)
 
     statuses: list[str] = []

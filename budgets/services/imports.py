@@ -202,7 +202,7 @@ class _Importer:
             batch = self._without_duplicates(batch)
         self.report.imported += len(batch)
         if not self.dry_run:
-            transaction_bulk_create(user=self.user, rows=batch)
+            transaction_bulk_create(user=self.user, rows=batch, return_objects=False)
 
     def _without_duplicates(self, batch: list[NewTransaction]) -> list[NewTransaction]:
         existing = Counter(

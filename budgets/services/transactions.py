@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.utils import timezone
 
 from budgets.models import Transaction
 from budgets.selectors.transactions import transaction_get
@@ -39,15 +40,22 @@ class NewTransaction:
     recurring_date: dt.date | None = None
 
 
-def transaction_bulk_create(*, user, rows: Sequence[NewTransaction]) -> list[Transaction]:
+def transaction_bulk_create(
+    *, user, rows: Sequence[NewTransaction], return_objects: bool = True
+) -> list[Transaction]:
     """THE write path of new transactions: every one (API, recurring posting, CSV
-    import) is inserted here, ``rows`` in one ``INSERT`` per batch.
+    import, demo data) is inserted here.
 
     Locks the budgets, then the categories the rows name (ascending ids, see
     ``locking``) until the surrounding transaction ends, so none can be deleted under
     the insert; a budget or category that is not the caller's is a ``FieldError``
     (``{"budget": ["Budget not found."]}``) and nothing is written. Run it inside
     ``transaction.atomic()``; a unique (rule, date) clash raises ``IntegrityError``.
+
+    Returns the new transactions (one ``INSERT ... RETURNING`` per batch, Django's
+    ``bulk_create``), or nothing with ``return_objects=False``: then one prepared
+    ``INSERT`` runs for every row (``executemany``), several times faster for large
+    imports, which need no objects back.
     """
     if not rows:
         return []
@@ -59,6 +67,9 @@ def transaction_bulk_create(*, user, rows: Sequence[NewTransaction]) -> list[Tra
     )
     if errors is not None:
         raise errors
+    if not return_objects:
+        _insert_many(rows)
+        return []
     return Transaction.objects.bulk_create(
         Transaction(
             budget_id=row.budget,
@@ -71,6 +82,53 @@ def transaction_bulk_create(*, user, rows: Sequence[NewTransaction]) -> list[Tra
         )
         for row in rows
     )
+
+
+_INSERT_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "budget_id",
+    "category_id",
+    "amount",
+    "description",
+    "date",
+    "recurring_rule_id",
+    "recurring_date",
+)
+
+
+def _insert_many(rows: Sequence[NewTransaction]) -> None:
+    """The rows of ``transaction_bulk_create`` in multi-row ``INSERT`` statements (as
+    many rows per statement as the database takes parameters), values adapted the way
+    Django's own insert adapts them for this database."""
+    connection = connections[router.db_for_write(Transaction)]
+    ops, amount_field = connection.ops, Transaction._meta.get_field("amount")
+    width = len(_INSERT_COLUMNS)
+    per_statement = min(1000, (connection.features.max_query_params or 65535) // width)
+    table = ops.quote_name(Transaction._meta.db_table)
+    columns = ", ".join(ops.quote_name(column) for column in _INSERT_COLUMNS)
+    one_row = "(" + ", ".join(["%s"] * width) + ")"
+    now = ops.adapt_datetimefield_value(timezone.now())
+    digits, places = amount_field.max_digits, amount_field.decimal_places
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params: list = []
+            for row in chunk:
+                params += (
+                    now,
+                    now,
+                    row.budget,
+                    row.category,
+                    ops.adapt_decimalfield_value(row.amount, digits, places),
+                    row.description,
+                    ops.adapt_datefield_value(row.date),
+                    row.recurring_rule,
+                    ops.adapt_datefield_value(row.recurring_date),
+                )
+            values = ", ".join([one_row] * len(chunk))
+            # Identifiers come from the model; every value is a bound parameter.
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
 
 
 @retry_on_conflict
