@@ -205,16 +205,18 @@ class _Importer:
             transaction_bulk_create(user=self.user, rows=batch, return_objects=False)
 
     def _without_duplicates(self, batch: list[NewTransaction]) -> list[NewTransaction]:
-        existing = Counter(
-            (budget_id, date, _cents(amount), description)
-            for budget_id, date, amount, description in Transaction.objects.filter(
+        candidates = (
+            Transaction.objects.filter(
                 pk__lte=self.baseline_id,
                 budget_id__in={row.budget for row in batch},
                 date__in={row.date for row in batch},
                 amount__in={row.amount for row in batch},
                 description__in={row.description for row in batch},
-            ).values_list("budget_id", "date", "amount", "description")
+            )
+            .order_by()
+            .values_list("budget_id", "date", "amount", "description")
         )
+        existing = Counter((b, d, _cents(amount), text) for b, d, amount, text in candidates)
         kept = []
         for row in batch:
             key = (row.budget, row.date, _cents(row.amount), row.description)
