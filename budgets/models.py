@@ -46,6 +46,15 @@ def cents_to_money(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
+def signed_amount_condition() -> Q:
+    """A transaction's amount (and a recurring rule's): signed, never 0, in range."""
+    return (
+        ~Q(amount=0)
+        & Q(amount__gte=-TRANSACTION_AMOUNT_MAX)
+        & Q(amount__lte=TRANSACTION_AMOUNT_MAX)
+    )
+
+
 def _not_blank(field: str):
     return GreaterThan(Length(Trim(field)), 0)
 
@@ -214,10 +223,7 @@ class Transaction(TimestampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(amount=0)
-                & Q(amount__gte=-TRANSACTION_AMOUNT_MAX)
-                & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
-                name="transaction_amount_nonzero_in_range",
+                condition=signed_amount_condition(), name="transaction_amount_nonzero_in_range"
             ),
             models.UniqueConstraint(
                 fields=["recurring_rule", "recurring_date"],
@@ -284,10 +290,7 @@ class RecurringRule(TimestampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(amount=0)
-                & Q(amount__gte=-TRANSACTION_AMOUNT_MAX)
-                & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
-                name="rule_amount_nonzero_in_range",
+                condition=signed_amount_condition(), name="rule_amount_nonzero_in_range"
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),

@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -32,6 +33,7 @@ from users.auth import JWTAuth, auth_failure_message
 logger = logging.getLogger("project.api")
 
 BAD_JSON = "Request body is not valid JSON."
+BAD_MULTIPART = "Request body is not valid multipart/form-data."
 NOT_AN_OBJECT = "Request body must be a JSON object."
 TOO_LARGE = "Request body is too large."
 BAD_REQUEST = "Bad request."
@@ -141,6 +143,12 @@ def on_database_busy(request: HttpRequest, exc: DatabaseBusy) -> HttpResponse:
 def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
     # E.g. more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS.
     return _detail(request, BAD_REQUEST, 400)
+
+
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    # A multipart body Django cannot parse (no or a broken boundary, truncated parts).
+    return _detail(request, BAD_MULTIPART, 400)
 
 
 @api.exception_handler(RequestDataTooBig)

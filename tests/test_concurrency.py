@@ -7,6 +7,7 @@ threads then write to one budget at the same moment; every request must succeed
 (no 5xx, no "database is locked") and the balance must be exact.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -177,10 +179,10 @@ class Server:
             return response.status, raw.decode(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One gunicorn for this module; each test works as its own user."""
-    tmp_path = tmp_path_factory.mktemp("concurrency")
+@contextlib.contextmanager
+def running_server(tmp_path: Path, **env: str) -> Iterator[Server]:
+    """gunicorn on a database of its own (SQLite in ``tmp_path``, or a fresh database on
+    the PostgreSQL server of the run's DATABASE_URL), with ``env`` added to its settings."""
     run_url = os.environ.get("DATABASE_URL", "")
     postgres = PostgresDatabase(run_url) if run_url.startswith("postgres") else None
     if postgres is not None:
@@ -189,6 +191,7 @@ def server(tmp_path_factory):
     else:
         database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     srv = Server(database_url, tmp_path)
+    srv.env.update(env)
     try:
         srv.migrate()
         srv.start()
@@ -197,6 +200,13 @@ def server(tmp_path_factory):
         srv.stop()
         if postgres is not None:
             postgres.drop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One gunicorn for this module; each test works as its own user."""
+    with running_server(tmp_path_factory.mktemp("concurrency")) as srv:
+        yield srv
 
 
 def _login(server: Server, username: str) -> str:

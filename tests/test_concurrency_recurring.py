@@ -10,7 +10,6 @@ released together. Afterwards every occurrence must exist exactly once.
 
 import datetime as dt
 import functools
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -21,12 +20,12 @@ from budgets.recurrence import Schedule
 from tests.test_concurrency import (
     PROJECT_DIR,
     REQUEST_TIMEOUT,
-    PostgresDatabase,
     Server,
     _all_at_once,
     _create_budget,
     _login,
     _tail,
+    running_server,
 )
 
 # Lazy posting takes this many occurrences per request, so many reads share the work.
@@ -37,23 +36,8 @@ READERS = 24
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("recurring")
-    run_url = os.environ.get("DATABASE_URL", "")
-    postgres = PostgresDatabase(run_url) if run_url.startswith("postgres") else None
-    if postgres is not None:
-        postgres.create()
-        database_url = postgres.url
-    else:
-        database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    srv = Server(database_url, tmp_path)
-    srv.env["RECURRING_POST_PER_REQUEST"] = str(POST_PER_REQUEST)
-    try:
-        srv.migrate()
-        srv.start()
+    with running_server(tmp_path, RECURRING_POST_PER_REQUEST=str(POST_PER_REQUEST)) as srv:
         yield srv
-    finally:
-        srv.stop()
-        if postgres is not None:
-            postgres.drop()
 
 
 def _post_recurring(server: Server, *args: str):

@@ -286,3 +286,33 @@ def test_query_count_is_fixed_per_batch(auth_client, budget, category, django_as
 
     assert (response.status_code, response.json()["imported"]) == (201, 28)
     assert stored()[0][0] == budget.pk
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=\x01"],
+)
+def test_a_broken_multipart_body_is_a_400(auth_client, content_type):
+    response = auth_client.generic(
+        "POST", URL, b"--x\r\nnot really\r\n", content_type=content_type, **auth_client._auth
+    )
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "Request body is not valid multipart/form-data."},
+    )
+
+
+def test_a_truncated_multipart_body_has_no_file(auth_client, budget):
+    body = (
+        b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+        + csv_text("2026-02-01,Household,,x,1").encode()
+    )  # no closing boundary
+
+    response = auth_client.generic(
+        "POST", URL, body, content_type="multipart/form-data; boundary=x", **auth_client._auth
+    )
+
+    # Django drops a part that never ends: the upload arrived without its file.
+    assert (response.status_code, response.json()) == (400, {"file": ["File is required."]})
+    assert not Transaction.objects.exists()

@@ -1,7 +1,6 @@
 """Reading recurring rules: upcoming occurrences (computed, never stored), the list and
 one rule, scoped to the caller."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -11,29 +10,9 @@ from budgets.selectors.recurring import (
     recurring_rule_list,
     recurring_rule_upcoming,
 )
-from budgets.services.recurring import recurring_post_due, recurring_rule_create
 from project.errors import NotFound
+from tests.budgets.recurring_helpers import TODAY, D, post, rule_for
 from tests.conftest import make_budget
-
-D = dt.date
-TODAY = D(2026, 3, 10)
-
-
-def rule_for(user, budget, **fields):
-    values = {
-        "budget": budget.pk,
-        "amount": Decimal("-1150.00"),
-        "start_date": D(2026, 1, 1),
-        "frequency": "monthly",
-        "description": "Rent",
-        "today": TODAY,
-        **fields,
-    }
-    return recurring_rule_create(user=user, **values)
-
-
-def post(user, today=TODAY):
-    return recurring_post_due(user=user, today=today, limit=1000)
 
 
 def test_upcoming_starts_today_while_today_is_not_posted(user, budget):

@@ -14,29 +14,12 @@ from budgets.models import RecurringRule, Transaction
 from budgets.services.recurring import (
     MAX_BACKFILL,
     recurring_catch_up,
-    recurring_post_due,
-    recurring_rule_create,
     recurring_rule_delete,
     recurring_rule_update,
 )
 from project.errors import FieldError, NotFound
+from tests.budgets.recurring_helpers import TODAY, D, post, rule_for
 from tests.conftest import make_budget, make_category
-
-D = dt.date
-TODAY = D(2026, 3, 10)
-
-
-def rule_for(user, budget, **fields) -> RecurringRule:
-    values = {
-        "budget": budget.pk,
-        "amount": Decimal("-1150.00"),
-        "start_date": D(2026, 1, 1),
-        "frequency": "monthly",
-        "description": "Rent",
-        "today": TODAY,
-        **fields,
-    }
-    return recurring_rule_create(user=user, **values)
 
 
 def posted(rule_id=None) -> list[tuple]:
@@ -44,10 +27,6 @@ def posted(rule_id=None) -> list[tuple]:
     if rule_id is not None:
         qs = qs.filter(recurring_rule_id=rule_id)
     return list(qs.values_list("date", "amount", "description", "recurring_date"))
-
-
-def post(user, today=TODAY, limit=1000):
-    return recurring_post_due(user=user, today=today, limit=limit)
 
 
 def refreshed(user):
