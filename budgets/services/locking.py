@@ -6,6 +6,10 @@ transactions. A delete locks the budget or category and then reaches its transac
 touches first, and its own row last. Writing a foreign key also takes FOR KEY SHARE on
 the referenced row, so that row must already be locked by then.
 
+Recurring rules sit beside transactions: budgets, categories, then the rule, then the
+transactions it posts. Rule writes and posting first lock the owner's user row (the
+parent of everything; it caches the next due date), see ``budgets.services.recurring``.
+
 Each lock lasts until the surrounding ``transaction.atomic()`` ends; call these inside one.
 """
 
