@@ -35,6 +35,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: they see every answer, also those other middleware produce.
+    "project.middleware.BodilessResponseMiddleware",
+    "project.middleware.NoStoreMiddleware",
     "project.middleware.RequestIdMiddleware",
     "project.middleware.JsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
