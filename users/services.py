@@ -12,7 +12,7 @@ from ninja_jwt.tokens import RefreshToken, UntypedToken
 
 from project.errors import AuthFailed, FieldError, constraint_as_field_error
 from users import messages
-from users.auth import user_from_claim
+from users.auth import token_user
 from users.models import User
 
 EMAIL_MAX_LENGTH = 254
@@ -87,18 +87,20 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         token = RefreshToken(refresh)
     except TokenError as exc:
         raise AuthFailed(messages.TOKEN_INVALID) from exc
-    if user_from_claim(token.get(api_settings.USER_ID_CLAIM)) is None:
+    if token_user(token) is None:
         raise AuthFailed(messages.TOKEN_INVALID)
     return {"access": str(token.access_token)}
 
 
 def token_verify(*, token: str) -> None:
+    """A token verifies when it would be accepted where it is used: a good signature,
+    not expired, not blacklisted, and its user still exists and is active."""
     try:
         validated = UntypedToken(token)
     except TokenError as exc:
         raise AuthFailed(messages.TOKEN_INVALID) from exc
     jti = validated.get(api_settings.JTI_CLAIM)
-    if BlacklistedToken.objects.filter(token__jti=jti).exists():
+    if BlacklistedToken.objects.filter(token__jti=jti).exists() or token_user(validated) is None:
         raise AuthFailed(messages.TOKEN_INVALID)
 
 
