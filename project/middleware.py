@@ -50,8 +50,16 @@ class RequestIdMiddleware:
 
 
 class RequestIdLogFilter(logging.Filter):
+    """Puts the request id on every record as ``request_id`` (``-`` outside a request).
+
+    Django logs 4xx/5xx answers (``django.request``) after the middleware chain has
+    returned, when the context variable is already reset; those records carry the
+    request itself, which remembers its id.
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True
 
 
