@@ -21,6 +21,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from budgets.models import Budget, Category, Transaction, cents_to_money
+from users.models import identity_key
 
 DEFAULT_USERNAME = "demo"
 DEFAULT_PASSWORD = "demo-password-123"
@@ -223,10 +224,10 @@ class Command(BaseCommand):
         start, specs = demo_specs(rng, count, today)
 
         with transaction.atomic():
-            user = user_model.objects.filter(username__iexact=username).first()
+            user = user_model.objects.filter(username_key=identity_key(username)).first()
             if user is None:
                 email = f"{username}@example.com"
-                if user_model.objects.filter(email__iexact=email).exists():
+                if user_model.objects.filter(email_key=identity_key(email)).exists():
                     email = ""
                 user = user_model(username=username, email=email)
             elif Budget.objects.for_user(user).exists() or Category.objects.for_user(user).exists():
