@@ -47,6 +47,24 @@ def rate_limit(value: str) -> str:
     return f"{count}/{multiplier}{unit}"
 
 
+_UNIT_SECONDS = {
+    "s": 1,
+    "sec": 1,
+    "m": 60,
+    "min": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+
+
+def rate_window(value: str) -> tuple[int, int]:
+    """``'20/min'`` -> (20 requests, 60 seconds); ``'100/2h'`` -> (100, 7200)."""
+    count, multiplier, unit = RATE_PATTERN.match(rate_limit(value)).groups()
+    return int(count), int(multiplier or 1) * _UNIT_SECONDS[unit]
+
+
 def database(*, url: str | None, base_dir: Path) -> dict:
     """Django DATABASES['default'] from a DATABASE_URL (default: SQLite in base_dir)."""
     if not url:
@@ -79,12 +97,15 @@ def database(*, url: str | None, base_dir: Path) -> dict:
     return config
 
 
+CACHE_TABLE = "cache_entries"
+
+
 def cache(url: str | None) -> dict:
+    """The default cache. Without a URL: a table in the app's own database, shared by all
+    worker processes on the machine (created by ``migrate``); ``redis://...`` shares it
+    between machines too."""
     if not url:
-        return {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "budget-tracker",
-        }
+        return {"BACKEND": "project.cache.DatabaseCache", "LOCATION": CACHE_TABLE}
     try:
         return environ.Env.cache_url_config(url)
     except (ValueError, KeyError) as exc:

@@ -64,8 +64,11 @@ def test_rate_limit_rejects_malformed(raw):
         config.rate_limit(raw)
 
 
-def test_cache_url_selects_redis_or_local_memory():
-    assert config.cache("")["BACKEND"].endswith("LocMemCache")
+def test_cache_url_selects_redis_or_the_database():
+    assert config.cache("") == {
+        "BACKEND": "project.cache.DatabaseCache",
+        "LOCATION": config.CACHE_TABLE,
+    }
     redis = config.cache("redis://127.0.0.1:6379/0")
     assert "redis" in redis["BACKEND"].lower()
     assert "127.0.0.1:6379" in str(redis["LOCATION"])
@@ -157,7 +160,7 @@ def test_defaults_match_the_contract():
     assert _print_settings({}) == (
         "['localhost', '127.0.0.1', '[::1]'] "
         "['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:3000'] "
-        "20/min 900.0 604800.0 True False LocMemCache"
+        "20/min 900.0 604800.0 True False DatabaseCache"
     )
 
 
