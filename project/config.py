@@ -65,8 +65,18 @@ def rate_window(value: str) -> tuple[int, int]:
     return int(count), int(multiplier or 1) * _UNIT_SECONDS[unit]
 
 
-def database(*, url: str | None, base_dir: Path) -> dict:
-    """Django DATABASES['default'] from a DATABASE_URL (default: SQLite in base_dir)."""
+def database(
+    *,
+    url: str | None,
+    base_dir: Path,
+    connect_timeout: int = 3,
+    statement_timeout: float = 10,
+) -> dict:
+    """Django DATABASES['default'] from a DATABASE_URL (default: SQLite in base_dir).
+
+    PostgreSQL: ``connect_timeout`` seconds to connect; ``statement_timeout`` seconds per
+    statement, enforced by the server and, a little later, by the client
+    (``project.postgresql``); 0 turns the statement limit off."""
     if not url:
         url = f"sqlite:///{base_dir / 'db.sqlite3'}"
     try:
@@ -87,6 +97,14 @@ def database(*, url: str | None, base_dir: Path) -> dict:
             **config.get("OPTIONS", {}),
         }
     elif engine.endswith("postgresql"):
+        if connect_timeout < 1 or statement_timeout < 0:
+            raise ConfigurationError(
+                "DB_CONNECT_TIMEOUT must be at least 1 and DB_STATEMENT_TIMEOUT at least 0."
+            )
+        # Every wait for the server has a deadline (project/postgresql/base.py).
+        config["ENGINE"] = "project.postgresql"
+        config["OPTIONS"] = {"connect_timeout": connect_timeout, **config.get("OPTIONS", {})}
+        config["STATEMENT_TIMEOUT"] = statement_timeout
         # Reuse connections across requests, but check them before use.
         config["CONN_MAX_AGE"] = 60
         config["CONN_HEALTH_CHECKS"] = True

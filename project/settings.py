@@ -73,7 +73,14 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": config.database(url=env.str("DATABASE_URL", default=""), base_dir=BASE_DIR)}
+DATABASES = {
+    "default": config.database(
+        url=env.str("DATABASE_URL", default=""),
+        base_dir=BASE_DIR,
+        connect_timeout=env.int("DB_CONNECT_TIMEOUT", default=3),
+        statement_timeout=env.float("DB_STATEMENT_TIMEOUT", default=10),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": config.cache(env.str("CACHE_URL", default=""))}

@@ -1,8 +1,11 @@
 """JSON answers for requests Django handles before (or instead of) the API."""
 
+import sys
+
 from django.contrib import admin
 from django.http import HttpResponse, JsonResponse
 
+from project.database import is_unavailable, unavailable_response
 from project.errors import NOT_FOUND
 from project.throttling import auth_attempt_allowed
 
@@ -14,6 +17,10 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this while handling the exception (outside the API: the admin,
+    # middleware); a database that cannot be reached is a 503 there too.
+    if is_unavailable(sys.exc_info()[1]):
+        return unavailable_response()
     return JsonResponse({"detail": "Internal server error."}, status=500)
 
 
