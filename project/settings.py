@@ -86,6 +86,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": config.cache(env.str("CACHE_URL", default=""))}
 
 AUTH_USER_MODEL = "users.User"
+# New hashes: Argon2id. The others only verify existing hashes (Django's earlier defaults);
+# a user whose hash is not Argon2id with the current parameters is re-hashed at log-in.
+PASSWORD_HASHERS = [
+    "users.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
