@@ -7,8 +7,6 @@ stop or freeze. Not a test module itself.
 """
 
 import contextlib
-import http.client
-import json
 import os
 import shutil
 import signal
@@ -20,39 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_concurrency import HOST, REQUEST_TIMEOUT, PostgresDatabase, Server, _free_port
+from tests.test_concurrency import HOST, PostgresDatabase, Server, _free_port
 
 
 class LiveServer(Server):
-    """``Server`` plus raw exchanges: any headers in, status, headers and body out."""
+    """``Server`` with extra environment variables and its whole log at hand."""
 
     def __init__(self, database_url: str, log_dir: Path, **env: str):
         super().__init__(database_url, log_dir)
         self.env.update(env)
-
-    def exchange(
-        self,
-        method: str,
-        path: str,
-        payload: dict | None = None,
-        token: str | None = None,
-        headers: dict[str, str] | None = None,
-        timeout: float = REQUEST_TIMEOUT,
-    ) -> tuple[int, http.client.HTTPMessage, bytes]:
-        sent = {"Accept": "application/json", **(headers or {})}
-        body = None
-        if payload is not None:
-            body = json.dumps(payload).encode()
-            sent["Content-Type"] = "application/json"
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=body, headers=sent)
-            response = conn.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            conn.close()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
