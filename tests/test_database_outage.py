@@ -168,6 +168,10 @@ def _assert_back(server) -> None:
     log = server.log()
     assert "WORKER TIMEOUT" not in log
     assert "Internal Server Error" not in log
+    # Django logged each 503 on django.request, with the request's id (not "-").
+    logged = [line for line in log.splitlines() if " django.request: Service Unavailable" in line]
+    assert logged
+    assert not [line for line in logged if "[-]" in line], logged
 
 
 def test_a_frozen_database_is_a_quick_503_and_the_api_recovers(server, cluster):
