@@ -75,6 +75,8 @@ Amount = money_in(integer_digits=TRANSACTION_AMOUNT_DIGITS, signed=True, allow_z
 Search = Annotated[str, StringConstraints(max_length=SEARCH_MAX_LENGTH)]
 # Any integer: ids that cannot exist (0, negative, beyond 64 bits) are simply not found.
 Id = Annotated[int, BeforeValidator(_no_booleans)]
+# In a body such an id is refused ("Budget not found."), so the schema publishes the range.
+BodyId = Annotated[Id, Field(json_schema_extra={"minimum": 1, "maximum": 2**63 - 1})]
 
 # --- Budgets -------------------------------------------------------------------------
 
@@ -145,17 +147,17 @@ class CategoryOut(Schema):
 
 
 class TransactionIn(Schema):
-    budget: Id = Field(description="Id of one of your budgets.")
+    budget: BodyId = Field(description="Id of one of your budgets.")
     amount: Amount = Field(description="Signed: income > 0, expense < 0; never 0.")
-    category: Id | None = Field(None, description="Id of one of your categories, or null.")
+    category: BodyId | None = Field(None, description="Id of one of your categories, or null.")
     description: TransactionDescription = ""
     date: Date
 
 
 class TransactionPatch(Schema):
-    budget: Id = Field(None, description="Move the transaction to another of your budgets.")
+    budget: BodyId = Field(None, description="Move the transaction to another of your budgets.")
     amount: Amount = None
-    category: Id | None = None
+    category: BodyId | None = None
     description: TransactionDescription = None
     date: Date = None
 

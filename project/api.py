@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
@@ -16,6 +17,7 @@ from budgets.api import (
     recurring_router,
     transactions_router,
 )
+from project import database
 from project.errors import (
     NON_FIELD_ERRORS,
     NOT_FOUND,
@@ -52,7 +54,8 @@ access token).
 * Every list is paginated: `page` (from 1), `page_size` (1 to 100, default 20); body
   `{count, next, previous, results}`; a page past the end answers 404 `Invalid page.`.
 * Errors: 400 `{"field": ["message"]}` (`non_field_errors` for the rest), 401/404/405/413/429
-  `{"detail": "..."}`. Another user's object is a 404, exactly like a missing one.
+  `{"detail": "..."}`. Another user's object is a 404, exactly like a missing one. When the
+  database cannot be reached in time: 503 `{"detail": "..."}` with `Retry-After`.
 """
 
 
@@ -166,6 +169,16 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         # ninja raises HttpError(400) when the body cannot be parsed as JSON.
         return _detail(request, BAD_JSON, 400)
     return _detail(request, str(exc), exc.status_code)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Unreachable, timed out, connection lost: the client may retry, it is not a bug.
+    logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exc)
+    response = _detail(request, database.UNAVAILABLE, 503)
+    response["Retry-After"] = str(database.RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(Exception)

@@ -47,8 +47,36 @@ def rate_limit(value: str) -> str:
     return f"{count}/{multiplier}{unit}"
 
 
-def database(*, url: str | None, base_dir: Path) -> dict:
-    """Django DATABASES['default'] from a DATABASE_URL (default: SQLite in base_dir)."""
+_UNIT_SECONDS = {
+    "s": 1,
+    "sec": 1,
+    "m": 60,
+    "min": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+
+
+def rate_window(value: str) -> tuple[int, int]:
+    """``'20/min'`` -> (20 requests, 60 seconds); ``'100/2h'`` -> (100, 7200)."""
+    count, multiplier, unit = RATE_PATTERN.match(rate_limit(value)).groups()
+    return int(count), int(multiplier or 1) * _UNIT_SECONDS[unit]
+
+
+def database(
+    *,
+    url: str | None,
+    base_dir: Path,
+    connect_timeout: int = 3,
+    statement_timeout: float = 10,
+) -> dict:
+    """Django DATABASES['default'] from a DATABASE_URL (default: SQLite in base_dir).
+
+    PostgreSQL: ``connect_timeout`` seconds to connect; ``statement_timeout`` seconds per
+    statement, enforced by the server and, a little later, by the client
+    (``project.postgresql``); 0 turns the statement limit off."""
     if not url:
         url = f"sqlite:///{base_dir / 'db.sqlite3'}"
     try:
@@ -69,6 +97,14 @@ def database(*, url: str | None, base_dir: Path) -> dict:
             **config.get("OPTIONS", {}),
         }
     elif engine.endswith("postgresql"):
+        if connect_timeout < 1 or statement_timeout < 0:
+            raise ConfigurationError(
+                "DB_CONNECT_TIMEOUT must be at least 1 and DB_STATEMENT_TIMEOUT at least 0."
+            )
+        # Every wait for the server has a deadline (project/postgresql/base.py).
+        config["ENGINE"] = "project.postgresql"
+        config["OPTIONS"] = {"connect_timeout": connect_timeout, **config.get("OPTIONS", {})}
+        config["STATEMENT_TIMEOUT"] = statement_timeout
         # Reuse connections across requests, but check them before use.
         config["CONN_MAX_AGE"] = 60
         config["CONN_HEALTH_CHECKS"] = True
@@ -79,12 +115,15 @@ def database(*, url: str | None, base_dir: Path) -> dict:
     return config
 
 
+CACHE_TABLE = "cache_entries"
+
+
 def cache(url: str | None) -> dict:
+    """The default cache. Without a URL: a table in the app's own database, shared by all
+    worker processes on the machine (created by ``migrate``); ``redis://...`` shares it
+    between machines too."""
     if not url:
-        return {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "budget-tracker",
-        }
+        return {"BACKEND": "project.cache.DatabaseCache", "LOCATION": CACHE_TABLE}
     try:
         return environ.Env.cache_url_config(url)
     except (ValueError, KeyError) as exc:

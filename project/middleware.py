@@ -1,11 +1,13 @@
-"""Request ids: every request gets one, every log line and response carries it."""
+"""Cross-cutting HTTP rules: request ids, bodiless responses, caching, JSON errors."""
 
 import logging
 import re
 import uuid
 from contextvars import ContextVar
+from functools import cache
 
 from django.http import JsonResponse
+from django.urls import reverse
 
 from project.errors import NOT_FOUND
 
@@ -48,8 +50,16 @@ class RequestIdMiddleware:
 
 
 class RequestIdLogFilter(logging.Filter):
+    """Puts the request id on every record as ``request_id`` (``-`` outside a request).
+
+    Django logs 4xx/5xx answers (``django.request``) after the middleware chain has
+    returned, when the context variable is already reset; those records carry the
+    request itself, which remembers its id.
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         return True
 
 
@@ -76,4 +86,66 @@ class JsonErrorMiddleware:
             if response.has_header("Allow"):
                 replacement["Allow"] = response["Allow"]
             return replacement
+        return response
+
+
+# RFC 9110: 204 (§15.3.5) and 304 (§15.4.5) end at the header section; a 204 must not carry
+# Content-Length (§8.6), and neither has a representation for Content-Type to describe.
+BODILESS_STATUSES = frozenset({204, 304})
+
+
+class BodilessResponseMiddleware:
+    """A 204 or 304 goes out with no body, no ``Content-Type`` and no ``Content-Length``;
+    any other response whose body is empty loses its ``Content-Type``.
+
+    Clients parse JSON whenever the content type says so, and an empty body is not JSON.
+    Django and ninja label every response (``application/json`` from ninja for a
+    ``Status(204, None)``), so the rule is enforced here, outermost, for every route that
+    exists now or is added later. HEAD answers keep their headers: they describe the GET.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code in BODILESS_STATUSES:
+            if not response.streaming:
+                response.content = b""
+            for header in ("Content-Type", "Content-Length"):
+                if response.has_header(header):
+                    del response[header]
+        elif (
+            request.method != "HEAD"
+            and not response.streaming
+            and not response.content
+            and response.has_header("Content-Type")
+        ):
+            del response["Content-Type"]
+        return response
+
+
+@cache
+def _cacheable_api_paths() -> frozenset[str]:
+    # The docs page and the schema are the same for everyone and may be cached.
+    return frozenset({reverse("api:openapi-json"), reverse("api:openapi-view")})
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every answer under ``/api/`` except the docs and
+    the schema: responses carry one user's data and must not be kept by browsers or
+    shared caches (OWASP REST Security Cheat Sheet). A view that sets its own
+    ``Cache-Control`` keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.path.startswith("/api/")
+            and request.path not in _cacheable_api_paths()
+            and not response.has_header("Cache-Control")
+        ):
+            response["Cache-Control"] = "no-store"
         return response

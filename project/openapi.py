@@ -16,5 +16,6 @@ _ERROR_SCHEMAS: dict[int, Any] = {
 
 
 def errors(*codes: int) -> dict[int, Any]:
-    """``response={200: Out, **errors(400, 401, 404)}``; every route may also answer 405."""
-    return {code: _ERROR_SCHEMAS[code] for code in (*codes, 405)}
+    """``response={200: Out, **errors(400, 401, 404)}``; every route may also answer 405,
+    and 503 when the database cannot be reached in time."""
+    return {code: _ERROR_SCHEMAS[code] for code in (*codes, 405, 503)}

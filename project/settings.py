@@ -35,6 +35,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: they see every answer, also those other middleware produce.
+    "project.middleware.BodilessResponseMiddleware",
+    "project.middleware.NoStoreMiddleware",
     "project.middleware.RequestIdMiddleware",
     "project.middleware.JsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -70,12 +73,27 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": config.database(url=env.str("DATABASE_URL", default=""), base_dir=BASE_DIR)}
+DATABASES = {
+    "default": config.database(
+        url=env.str("DATABASE_URL", default=""),
+        base_dir=BASE_DIR,
+        connect_timeout=env.int("DB_CONNECT_TIMEOUT", default=3),
+        statement_timeout=env.float("DB_STATEMENT_TIMEOUT", default=10),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": config.cache(env.str("CACHE_URL", default=""))}
 
 AUTH_USER_MODEL = "users.User"
+# New hashes: Argon2id. The others only verify existing hashes (Django's earlier defaults);
+# a user whose hash is not Argon2id with the current parameters is re-hashed at log-in.
+PASSWORD_HASHERS = [
+    "users.hashers.Argon2idPasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -149,6 +149,31 @@ class Server:
         if self._log is not None:
             self._log.close()
 
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        payload: dict | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        """One HTTP request: status, response headers and raw body."""
+        sent = {"Accept": "application/json", **(headers or {})}
+        body = None
+        if payload is not None:
+            body = json.dumps(payload).encode()
+            sent["Content-Type"] = "application/json"
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=sent)
+            response = conn.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            conn.close()
+
     def request(
         self,
         method: str,
@@ -157,26 +182,14 @@ class Server:
         token: str | None = None,
         timeout: float = REQUEST_TIMEOUT,
     ) -> tuple[int, object]:
-        headers = {"Accept": "application/json"}
-        body = None
-        if payload is not None:
-            body = json.dumps(payload).encode()
-            headers["Content-Type"] = "application/json"
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            raw = response.read()
-        finally:
-            conn.close()
+        """One HTTP request: status and the decoded JSON body (None when empty)."""
+        status, _, raw = self.exchange(method, path, payload, token, timeout=timeout)
         if not raw:
-            return response.status, None
+            return status, None
         try:
-            return response.status, json.loads(raw)
+            return status, json.loads(raw)
         except ValueError:
-            return response.status, raw.decode(errors="replace")
+            return status, raw.decode(errors="replace")
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
 """One error shape everywhere: each kind of failure, triggered for real, and its body."""
 
+import io
 import json
 import logging
 
@@ -7,6 +8,7 @@ import pytest
 
 from project import api as project_api
 from project.errors import NOT_FOUND
+from project.middleware import RequestIdLogFilter
 from tests.conftest import ApiClient, bearer
 
 BUDGET = {"title": "Trip", "date": "2026-03-01", "initial_amount": "100.00"}
@@ -108,6 +110,30 @@ def test_unhandled_exception_is_json_500_logged_with_request_id(user, monkeypatc
     assert response.json() == {"detail": project_api.SERVER_ERROR}
     assert response["X-Request-ID"] == "req-123"
     assert any("req-123" in record.getMessage() for record in caplog.records)
+
+
+def test_django_request_log_lines_carry_the_request_id(user, monkeypatch):
+    """Django logs every 5xx on ``django.request`` after the middleware has finished;
+    the line written by the configured handler still names the request."""
+    monkeypatch.setattr("budgets.selectors.budget_list", lambda **kwargs: 1 / 0)
+    client = ApiClient(bearer(user))
+    client.raise_request_exception = False
+    (handler,) = [  # the one settings.LOGGING configures (pytest adds its own)
+        h
+        for h in logging.getLogger("django.request").handlers
+        if any(isinstance(f, RequestIdLogFilter) for f in h.filters)
+    ]
+    output = io.StringIO()
+    previous = handler.setStream(output)
+    try:
+        response = client.get("/api/budgets/", HTTP_X_REQUEST_ID="req-456")
+    finally:
+        handler.setStream(previous)
+
+    assert response.status_code == 500
+    lines = [line for line in output.getvalue().splitlines() if " django.request: " in line]
+    assert lines, output.getvalue()
+    assert all("[req-456]" in line for line in lines), lines
 
 
 def test_every_response_carries_a_request_id(api_client):

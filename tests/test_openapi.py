@@ -6,6 +6,7 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 
 from project.api import api
+from tests.conftest import make_budget
 
 # As clients see it: JSON (status codes become string keys).
 SCHEMA = json.loads(json.dumps(api.get_openapi_schema(), cls=DjangoJSONEncoder))
@@ -127,3 +128,48 @@ def test_recurring_rules_and_transactions_show_their_link():
     assert rule["amount"]["type"] == "string"
     assert rule["frequency"]["enum"] == ["daily", "weekly", "monthly", "yearly"]
     assert "recurring_rule" in transaction
+
+
+def _request_schema(method: str, path: str) -> dict:
+    ref = PATHS[path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return SCHEMA["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("post", "/api/users/register/"), ("patch", "/api/users/me/")]
+)
+def test_email_inputs_are_published_as_emails(method, path):
+    assert _request_schema(method, path)["properties"]["email"]["format"] == "email"
+
+
+def _integer_schemas(prop: dict) -> list[dict]:
+    return [s for s in prop.get("anyOf", [prop]) if s.get("type") == "integer"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/transactions/"),
+        ("put", "/api/transactions/{transaction_id}/"),
+        ("patch", "/api/transactions/{transaction_id}/"),
+    ],
+)
+@pytest.mark.parametrize("field", ["budget", "category"])
+def test_ids_in_bodies_publish_the_range_the_server_accepts(method, path, field):
+    (integer,) = _integer_schemas(_request_schema(method, path)["properties"][field])
+
+    assert (integer["minimum"], integer["maximum"]) == (1, 2**63 - 1)
+
+
+def test_ids_outside_the_published_range_are_refused(auth_client, user):
+    budget = make_budget(user)
+    for bad in (0, -1, 2**63):
+        response = auth_client.post(
+            "/api/transactions/", {"budget": bad, "amount": "1.00", "date": "2026-01-01"}
+        )
+        assert response.status_code == 400, bad
+        assert list(response.json()) == ["budget"]
+    ok = auth_client.post(
+        "/api/transactions/", {"budget": budget.id, "amount": "1.00", "date": "2026-01-01"}
+    )
+    assert ok.status_code == 201

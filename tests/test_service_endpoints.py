@@ -1,11 +1,13 @@
 """/up, /api/health/, /api/docs and /api/openapi.json."""
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,24 +26,30 @@ def test_health_reports_database_ok(db, client):
     assert (response.status_code, response.json()) == (200, {"status": "ok", "database": "ok"})
 
 
-def test_health_is_503_when_database_is_unreachable():
-    # A real, unreachable PostgreSQL server: nothing listens on port 1.
-    code = (
-        "import django; django.setup();"
-        "from django.test import Client;"
-        "r = Client().get('/api/health/');"
-        "print(r.status_code, r.content.decode())"
-    )
+UNREACHABLE_CHECK = (
+    "import django, json; django.setup();"
+    "from django.test import Client; c = Client(raise_request_exception=False);"
+    "r = [c.get('/api/health/'), c.post('/api/token/', {'username': 'a', 'password': 'b'},"
+    " content_type='application/json')];"
+    "print(json.dumps([[x.status_code, json.loads(x.content), x.get('Retry-After')]"
+    " for x in r]))"
+)
+
+
+def _health_and_login_with(database_url: str) -> list:
+    """GET /api/health/ and POST /api/token/ in a fresh process (DEBUG off) whose database
+    is ``database_url``: [[status, body, Retry-After], [status, body, Retry-After]]."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "project.settings",
-        "DATABASE_URL": "postgres://nobody:x@127.0.0.1:1/none",
+        "DATABASE_URL": database_url,
         "DEBUG": "false",
         "SECRET_KEY": "s" * 50,
         "ALLOWED_HOSTS": "testserver",
+        "CACHE_URL": "",
     }
     result = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", UNREACHABLE_CHECK],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -49,9 +57,27 @@ def test_health_is_503_when_database_is_unreachable():
         timeout=60,
         check=False,
     )
-
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == '503 {"status": "error", "database": "unavailable"}'
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+HEALTH_DOWN = [503, {"status": "error", "database": "unavailable"}, "5"]
+UNAVAILABLE = [503, {"detail": "The database is not available. Try again shortly."}, "5"]
+
+
+@pytest.mark.parametrize(
+    "database_url",
+    [
+        "postgres://nobody:x@127.0.0.1:1/none",  # a real PostgreSQL URL; nothing listens
+        "sqlite:////nonexistent-directory/db.sqlite3",  # a file that cannot be opened
+    ],
+    ids=["postgresql", "sqlite"],
+)
+def test_an_unreachable_database_is_a_503_with_retry_after(database_url):
+    health, login = _health_and_login_with(database_url)
+
+    assert health == HEALTH_DOWN
+    assert login == UNAVAILABLE  # its rate limit already needs the database
 
 
 def test_docs_render_from_local_static_files(db, client):

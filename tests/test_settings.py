@@ -26,7 +26,7 @@ def test_database_defaults_to_sqlite_file_in_project_dir(tmp_path):
 def test_postgres_url_uses_postgresql_backend_with_reused_connections(scheme):
     db = config.database(url=f"{scheme}://bob:s3cret@db.internal:6543/money", base_dir=ROOT)
 
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "project.postgresql"  # Django's, with client-side deadlines
     assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
         "bob",
         "s3cret",
@@ -36,6 +36,17 @@ def test_postgres_url_uses_postgresql_backend_with_reused_connections(scheme):
     )
     assert db["CONN_MAX_AGE"] > 0
     assert db["CONN_HEALTH_CHECKS"] is True
+    assert (db["OPTIONS"]["connect_timeout"], db["STATEMENT_TIMEOUT"]) == (3, 10)
+
+
+def test_database_timeouts_are_configurable():
+    db = config.database(
+        url="postgres://x@h/d", base_dir=ROOT, connect_timeout=7, statement_timeout=2.5
+    )
+
+    assert (db["OPTIONS"]["connect_timeout"], db["STATEMENT_TIMEOUT"]) == (7, 2.5)
+    with pytest.raises(config.ConfigurationError, match="DB_CONNECT_TIMEOUT"):
+        config.database(url="postgres://x@h/d", base_dir=ROOT, connect_timeout=0)
 
 
 def test_unsupported_database_url_is_refused():
@@ -64,8 +75,11 @@ def test_rate_limit_rejects_malformed(raw):
         config.rate_limit(raw)
 
 
-def test_cache_url_selects_redis_or_local_memory():
-    assert config.cache("")["BACKEND"].endswith("LocMemCache")
+def test_cache_url_selects_redis_or_the_database():
+    assert config.cache("") == {
+        "BACKEND": "project.cache.DatabaseCache",
+        "LOCATION": config.CACHE_TABLE,
+    }
     redis = config.cache("redis://127.0.0.1:6379/0")
     assert "redis" in redis["BACKEND"].lower()
     assert "127.0.0.1:6379" in str(redis["LOCATION"])
@@ -157,7 +171,7 @@ def test_defaults_match_the_contract():
     assert _print_settings({}) == (
         "['localhost', '127.0.0.1', '[::1]'] "
         "['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:3000'] "
-        "20/min 900.0 604800.0 True False LocMemCache"
+        "20/min 900.0 604800.0 True False DatabaseCache"
     )
 
 

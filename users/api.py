@@ -114,6 +114,10 @@ def token_refresh(request: HttpRequest, payload: TokenRefreshIn):
     "/verify/",
     response={200: EmptyOut, **errors(400, 401, 413)},
     summary="Check that a token is valid",
+    description=(
+        "200 only for a token the API would accept: a good signature, not expired, not "
+        "blacklisted, and its user still exists and is active; 401 otherwise."
+    ),
 )
 def token_verify(request: HttpRequest, payload: TokenVerifyIn):
     services.token_verify(**payload.dict())

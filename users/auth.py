@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 from ninja_jwt.exceptions import TokenError
 from ninja_jwt.settings import api_settings
-from ninja_jwt.tokens import AccessToken
+from ninja_jwt.tokens import AccessToken, Token
 
 from users import messages
 from users.models import User
@@ -12,8 +12,13 @@ from users.models import User
 _AUTH_ERROR_ATTR = "_budget_auth_error"
 
 
-def user_from_claim(user_id) -> User | None:
-    """The active user a token's user id claim names, or None."""
+def token_user(token: Token) -> User | None:
+    """The user a validly signed, unexpired token may act for, or None.
+
+    The one place for the rules every token must pass beyond its signature: bearer
+    authentication, refresh and verify all call it, so they can never disagree.
+    """
+    user_id = token.get(api_settings.USER_ID_CLAIM)
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None
     return User.objects.filter(pk=user_id, is_active=True).first()
@@ -37,7 +42,7 @@ class JWTAuth(HttpBearer):
             validated = AccessToken(token.strip())
         except TokenError:
             return None
-        return user_from_claim(validated.get(api_settings.USER_ID_CLAIM))
+        return token_user(validated)
 
 
 def auth_failure_message(request: HttpRequest) -> str:

@@ -9,11 +9,15 @@ from users import messages
 
 USERNAME_MAX_LENGTH = 150
 USERNAME_RE = re.compile(r"^[\w.@+-]+\Z")
+# Published for clients and fuzzers; the server checks with Django's EmailValidator.
+EMAIL = {"format": "email"}
 
 
 class RegisterIn(Schema):
     username: str = Field(min_length=1, max_length=150, examples=["alice"])
-    email: str = Field(min_length=1, max_length=254, examples=["alice@example.com"])
+    email: str = Field(
+        min_length=1, max_length=254, examples=["alice@example.com"], json_schema_extra=EMAIL
+    )
     password: str = Field(min_length=1, max_length=128)
     password_confirm: str = Field(min_length=1, max_length=128)
 
@@ -48,7 +52,7 @@ class MeOut(Schema):
 class MePatch(Schema):
     """Any subset; fields not sent are left alone. ``null`` is refused."""
 
-    email: str = Field(None, min_length=1, max_length=254)
+    email: str = Field(None, min_length=1, max_length=254, json_schema_extra=EMAIL)
     first_name: str = Field(None, max_length=150)
     last_name: str = Field(None, max_length=150)
 

@@ -12,20 +12,21 @@ from ninja_jwt.tokens import RefreshToken, UntypedToken
 
 from project.errors import AuthFailed, FieldError, constraint_as_field_error
 from users import messages
-from users.auth import user_from_claim
-from users.models import User
+from users.auth import token_user
+from users.models import User, identity_key
 
 EMAIL_MAX_LENGTH = 254
 
 
 def _check_email(email: str, *, exclude_user_id: int | None = None) -> str:
-    if len(email) > EMAIL_MAX_LENGTH:  # normalising the domain can lengthen it ("İ")
+    # Normalising the domain ("İ") or folding the key can lengthen an address.
+    if len(email) > EMAIL_MAX_LENGTH or len(identity_key(email)) > EMAIL_MAX_LENGTH:
         raise FieldError.single("email", messages.EMAIL_TOO_LONG)
     try:
         validate_email(email)
     except DjangoValidationError as exc:
         raise FieldError.single("email", messages.EMAIL_INVALID) from exc
-    taken = User.objects.filter(email__iexact=email)
+    taken = User.objects.filter(email_key=identity_key(email))
     if exclude_user_id is not None:
         taken = taken.exclude(pk=exclude_user_id)
     if taken.exists():
@@ -40,34 +41,44 @@ def _check_password(password: str, *, user: User, field: str) -> None:
         raise FieldError({field: list(exc.messages)}) from exc
 
 
-@transaction.atomic
 def user_register(*, username: str, email: str, password: str, password_confirm: str) -> User:
+    """Create an account. The checks below give friendly messages; the unique
+    constraints on the stored keys decide, so of two racing registrations of the same
+    name one gets the same 400 as if it had come second."""
+    username = User.normalize_username(username)
     errors: dict[str, list[str]] = {}
-    if User.objects.filter(username__iexact=username).exists():
+    if User.objects.filter(username_key=identity_key(username)).exists():
         errors["username"] = [messages.USERNAME_TAKEN]
     try:
         email = User.objects.normalize_email(email)
         _check_email(email)
     except FieldError as exc:
         errors.update(exc.errors)
+    user = User(username=username, email=email)
     if password != password_confirm:
         errors["password_confirm"] = [messages.PASSWORDS_DO_NOT_MATCH]
     else:
         try:
-            _check_password(password, user=User(username=username, email=email), field="password")
+            _check_password(password, user=user, field="password")
         except FieldError as exc:
             errors.update(exc.errors)
     if errors:
         raise FieldError(errors)
-    # Two registrations may race past the checks above; the constraints decide.
-    with constraint_as_field_error(lambda: _register_conflict(username)):
-        return User.objects.create_user(username=username, email=email, password=password)
+    user.set_password(password)  # slow on purpose: outside any transaction or lock
+    # Two registrations may race past the checks above; the constraints on the keys decide.
+    with constraint_as_field_error(lambda: _already_taken(user)):
+        user.save()
+    return user
 
 
-def _register_conflict(username: str) -> FieldError:
-    if User.objects.filter(username__iexact=username).exists():
-        return FieldError.single("username", messages.USERNAME_TAKEN)
-    return FieldError.single("email", messages.EMAIL_TAKEN)
+def _already_taken(user: User) -> FieldError:
+    """Which key a lost race collided on (the winner has committed by now)."""
+    errors = {}
+    if User.objects.filter(username_key=user.username_key).exists():
+        errors["username"] = [messages.USERNAME_TAKEN]
+    if user.email_key and User.objects.filter(email_key=user.email_key).exists():
+        errors["email"] = [messages.EMAIL_TAKEN]
+    return FieldError(errors or {"username": [messages.USERNAME_TAKEN]})
 
 
 def token_obtain(*, username: str, password: str) -> dict[str, str]:
@@ -87,18 +98,20 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         token = RefreshToken(refresh)
     except TokenError as exc:
         raise AuthFailed(messages.TOKEN_INVALID) from exc
-    if user_from_claim(token.get(api_settings.USER_ID_CLAIM)) is None:
+    if token_user(token) is None:
         raise AuthFailed(messages.TOKEN_INVALID)
     return {"access": str(token.access_token)}
 
 
 def token_verify(*, token: str) -> None:
+    """A token verifies when it would be accepted where it is used: a good signature,
+    not expired, not blacklisted, and its user still exists and is active."""
     try:
         validated = UntypedToken(token)
     except TokenError as exc:
         raise AuthFailed(messages.TOKEN_INVALID) from exc
     jti = validated.get(api_settings.JTI_CLAIM)
-    if BlacklistedToken.objects.filter(token__jti=jti).exists():
+    if BlacklistedToken.objects.filter(token__jti=jti).exists() or token_user(validated) is None:
         raise AuthFailed(messages.TOKEN_INVALID)
 
 

@@ -200,6 +200,24 @@ def test_verify_rejects_blacklisted_refresh(auth_client, user):
     assert auth_client.post("/api/token/verify/", {"token": refresh}).status_code == 401
 
 
+@pytest.mark.parametrize("kind", ["access", "refresh"])
+@pytest.mark.parametrize("change", ["deactivate", "delete"])
+def test_verify_rejects_tokens_of_deactivated_or_deleted_users(api_client, user, kind, change):
+    """Verify applies the rules of authentication: a token its user can no longer use
+    does not verify."""
+    refresh = RefreshToken.for_user(user)
+    token = str(refresh.access_token if kind == "access" else refresh)
+    if change == "deactivate":
+        user.is_active = False
+        user.save()
+    else:
+        user.delete()
+
+    response = api_client.post("/api/token/verify/", {"token": token})
+
+    assert (response.status_code, response.json()) == (401, {"detail": messages.TOKEN_INVALID})
+
+
 # --- Bearer authentication -------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from budgets.models import Budget, Category, cents_to_money
 from budgets.recurrence import Frequency, Schedule
 from budgets.services.recurring import recurring_rule_create
 from budgets.services.transactions import NewTransaction, transaction_bulk_create
+from users.models import identity_key
 
 DEFAULT_USERNAME = "demo"
 DEFAULT_PASSWORD = "demo-password-123"
@@ -268,10 +269,10 @@ class Command(BaseCommand):
         start, specs = demo_specs(rng, count, today)
 
         with transaction.atomic():
-            user = user_model.objects.filter(username__iexact=username).first()
+            user = user_model.objects.filter(username_key=identity_key(username)).first()
             if user is None:
                 email = f"{username}@example.com"
-                if user_model.objects.filter(email__iexact=email).exists():
+                if user_model.objects.filter(email_key=identity_key(email)).exists():
                     email = ""
                 user = user_model(username=username, email=email)
             elif Budget.objects.for_user(user).exists() or Category.objects.for_user(user).exists():

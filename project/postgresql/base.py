@@ -1,0 +1,162 @@
+"""Django's PostgreSQL backend (psycopg 3) with a deadline on every wait for the server.
+
+``statement_timeout`` is enforced by the server, so a server that is stopped with SIGSTOP,
+swapping to death or cut off behind a half-open TCP path never enforces it; and as long as
+its kernel still acknowledges our packets, TCP keepalives and ``tcp_user_timeout`` see
+nothing wrong either. The client has to give up on its own.
+
+psycopg runs every operation of a connection (execute, fetch, commit, rollback, the
+``SELECT 1`` of Django's health checks) through ``Connection.wait()``, so that is where the
+deadline is armed: a watchdog thread shuts down the connection's socket
+(``pgconn.socket``) when the deadline passes, the blocked read fails at once, and psycopg
+raises ``OperationalError`` with the connection marked broken. Django then discards the
+connection and the request answers 503 (``project.database``). Connecting is bounded by
+libpq's ``connect_timeout`` (psycopg enforces at least 2 seconds).
+
+The deadline of each operation is ``STATEMENT_TIMEOUT`` plus a grace period, so a slow but
+alive server cancels the statement itself first and the connection survives; inside
+``project.database.deadline()`` it is the time left, when that is shorter.
+"""
+
+import itertools
+import math
+import os
+import socket
+import threading
+import time
+
+import psycopg
+from django.db.backends.postgresql import base
+
+from project.database import seconds_left
+
+# Beyond the server's statement_timeout, before the client gives up on its own.
+GRACE_SECONDS = 2.0
+
+
+class DatabaseTimeout(psycopg.OperationalError):
+    """The server did not answer within the client-side deadline."""
+
+
+class _Watchdog:
+    """One daemon thread per process that severs connections whose wait overran."""
+
+    TICK = 0.05
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # threads do not survive fork
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: dict[int, tuple[float, int]] = {}  # token -> (deadline, socket fd)
+        self._fired: set[int] = set()
+        self._tokens = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, fd: int, seconds: float) -> int:
+        with self._lock:
+            token = next(self._tokens)
+            self._armed[token] = (time.monotonic() + seconds, fd)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="db-deadline-watchdog", daemon=True
+                )
+                self._thread.start()
+        return token
+
+    def disarm(self, token: int) -> bool:
+        """Stop watching; True when the deadline had passed and the socket was severed."""
+        with self._lock:
+            self._armed.pop(token, None)
+            fired = token in self._fired
+            self._fired.discard(token)
+        return fired
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.TICK)
+            now = time.monotonic()
+            with self._lock:  # the fd stays open while armed: disarm needs this lock
+                for token, (ends, fd) in list(self._armed.items()):
+                    if ends <= now:
+                        del self._armed[token]
+                        self._fired.add(token)
+                        _sever(fd)
+
+
+def _sever(fd: int) -> None:
+    """Shut the connection's socket down in both directions; psycopg keeps its fd."""
+    try:
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+_watchdog = _Watchdog()
+
+
+class DeadlineConnection(psycopg.Connection):
+    """A psycopg connection whose every wait for the server has a deadline."""
+
+    operation_timeout: float | None = None  # seconds; None: no client-side deadline
+
+    def wait(self, gen, *args, **kwargs):
+        limit = self.operation_timeout
+        left = seconds_left()
+        if left is not None:
+            limit = left if limit is None else min(limit, left)
+        if limit is None:
+            return super().wait(gen, *args, **kwargs)
+        if limit <= 0:
+            gen.close()
+            raise DatabaseTimeout("No time left to wait for the database.")
+        token = _watchdog.arm(self.pgconn.socket, limit)
+        try:
+            return super().wait(gen, *args, **kwargs)
+        except psycopg.OperationalError as exc:
+            if _watchdog.disarm(token):
+                raise DatabaseTimeout(
+                    f"The database did not answer within {limit:.1f} seconds."
+                ) from exc
+            raise
+        finally:
+            _watchdog.disarm(token)
+
+
+class _Psycopg:
+    """psycopg as Django's backend uses it, except that it connects DeadlineConnections."""
+
+    connect = staticmethod(DeadlineConnection.connect)
+
+    def __getattr__(self, name):
+        return getattr(psycopg, name)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    Database = _Psycopg()
+
+    @property
+    def _statement_timeout(self) -> float:
+        return float(self.settings_dict.get("STATEMENT_TIMEOUT") or 0)
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if self._statement_timeout:
+            option = f"-c statement_timeout={math.ceil(self._statement_timeout * 1000)}"
+            params["options"] = f"{params.get('options', '')} {option}".strip()
+        return params
+
+    def get_new_connection(self, conn_params):
+        left = seconds_left()
+        if left is not None:
+            if left <= 0:
+                raise DatabaseTimeout("No time left to connect to the database.")
+            # psycopg enforces at least 2 seconds.
+            connect_timeout = int(conn_params.get("connect_timeout") or 0) or math.inf
+            conn_params = {**conn_params, "connect_timeout": min(connect_timeout, math.ceil(left))}
+        connection = super().get_new_connection(conn_params)
+        if self._statement_timeout:
+            connection.operation_timeout = self._statement_timeout + GRACE_SECONDS
+        return connection

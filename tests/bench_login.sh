@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Benchmark: log-ins per second (POST /api/token/) under gunicorn, DEBUG off, 2 workers,
+# measured with wrk. Not run by CI; needs wrk (Debian: apt-get install wrk).
+#
+#   bash tests/bench_login.sh [seconds]      # default 30
+#
+# A fresh SQLite database in a temporary directory, one user whose password is hashed with
+# the first of PASSWORD_HASHERS, the rate limit out of the way; wrk keeps 4 connections
+# busy from 2 threads. The figure depends on the machine: compare runs on one machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-30}
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+work=$(mktemp -d)
+export DJANGO_SETTINGS_MODULE=project.settings DEBUG=false SECRET_KEY=bench-only-secret-key-0123456789abcdef \
+  ALLOWED_HOSTS=127.0.0.1 AUTH_RATE_LIMIT=1000000/min CACHE_URL= LOG_LEVEL=WARNING \
+  DATABASE_URL="sqlite:///$work/db.sqlite3"
+cleanup() {
+  if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+.venv/bin/python manage.py migrate --noinput -v 0
+.venv/bin/python manage.py shell -v 0 -c "
+from users.models import User
+user = User(username='bench', email='bench@example.com')
+user.set_password('Corr3ct-Horse-Battery')
+user.save()
+print('password hash:', user.password.rsplit('\$', 2)[0])"
+
+.venv/bin/gunicorn project.wsgi:application --workers 2 --bind "127.0.0.1:$port" \
+  --log-level warning &
+server=$!
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$port/up" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+wrk -t2 -c4 -d"${duration}s" --timeout 30s -s tests/bench_login.lua "http://127.0.0.1:$port/api/token/"
