@@ -4,12 +4,14 @@ import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Length, Round, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from budgets import messages
+from budgets.months import month_key
 
 BUDGET_AMOUNT_DIGITS = 9  # up to 999,999,999.99
 TRANSACTION_AMOUNT_DIGITS = 10  # up to 9,999,999,999.99
@@ -174,6 +176,47 @@ class TransactionQuerySet(models.QuerySet):
         return self.filter(budget__user=user)
 
 
+class TransferQuerySet(models.QuerySet):
+    def for_user(self, user) -> "TransferQuerySet":
+        # Both budgets are always the same user's (the service checks it on create).
+        return self.filter(from_budget__user=user)
+
+
+class Transfer(TimestampedModel):
+    """Money moved between two budgets of one user: an expense leg (-amount) in
+    ``from_budget`` and an income leg (+amount) in ``to_budget``, both ``Transaction``
+    rows pointing here. Neither income nor expense in reports."""
+
+    from_budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="transfers_out")
+    to_budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="transfers_in")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Always > 0.")
+    description = models.CharField(
+        max_length=TRANSACTION_DESCRIPTION_MAX_LENGTH, blank=True, default=""
+    )
+    date = models.DateField()
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["from_budget", "-date"], name="transfer_from_date_idx"),
+            models.Index(fields=["to_budget", "-date"], name="transfer_to_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
+                name="transfer_amount_positive_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_budget=F("to_budget")), name="transfer_budgets_differ"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount} #{self.from_budget_id} -> #{self.to_budget_id}"
+
+
 class Transaction(TimestampedModel):
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="transactions")
     category = models.ForeignKey(
@@ -190,6 +233,17 @@ class Transaction(TimestampedModel):
         max_length=TRANSACTION_DESCRIPTION_MAX_LENGTH, blank=True, default=""
     )
     date = models.DateField()
+    # Set on the two legs of a transfer. SET_NULL: when one budget of a transfer is
+    # deleted, the transfer goes and the leg in the other budget stays, as an ordinary
+    # transaction (that budget's balance does not change).
+    transfer = models.ForeignKey(
+        Transfer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="legs",
+    )
 
     objects = TransactionQuerySet.as_manager()
 
@@ -207,7 +261,51 @@ class Transaction(TimestampedModel):
                 & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
                 name="transaction_amount_nonzero_in_range",
             ),
+            # One expense leg (amount < 0) and one income leg (> 0) per transfer.
+            models.UniqueConstraint(
+                fields=["transfer"], condition=Q(amount__lt=0), name="transfer_one_out_leg"
+            ),
+            models.UniqueConstraint(
+                fields=["transfer"], condition=Q(amount__gt=0), name="transfer_one_in_leg"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.amount}"
+
+
+class SpendingLimitQuerySet(models.QuerySet):
+    def for_user(self, user) -> "SpendingLimitQuerySet":
+        return self.filter(budget__user=user)
+
+
+class SpendingLimit(TimestampedModel):
+    """How much a budget may spend in one category in one calendar month."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="limits")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="limits")
+    month = models.DateField(help_text="The month's first day.")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Always > 0.")
+
+    objects = SpendingLimitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-month", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "category", "month"], name="limit_budget_category_month_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
+                name="limit_amount_positive_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{month_key(self.month)} {self.amount}"
+
+    def clean(self):
+        # The API only ever stores a month's first day; keep admin writes to that too,
+        # or one month could hold two limits.
+        if self.month is not None and self.month.day != 1:
+            raise ValidationError({"month": "Use the first day of the month."})

@@ -9,7 +9,7 @@ import re
 from typing import Annotated, Literal
 
 from ninja import Field
-from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from budgets import messages
@@ -21,6 +21,7 @@ from budgets.models import (
     TRANSACTION_AMOUNT_DIGITS,
     TRANSACTION_DESCRIPTION_MAX_LENGTH,
 )
+from budgets.months import MONTH_INVALID, month_key, parse_month
 from budgets.selectors.budgets import BUDGET_DEFAULT_ORDERING, BUDGET_ORDERINGS
 from budgets.selectors.transactions import (
     TRANSACTION_DEFAULT_ORDERING,
@@ -226,3 +227,105 @@ class SummaryOut(Schema):
     transactions_count: int
     by_category: list[CategorySummaryOut]
     by_month: list[MonthSummaryOut]
+
+
+# --- Transfers -----------------------------------------------------------------------
+
+PositiveAmount = money_in(integer_digits=TRANSACTION_AMOUNT_DIGITS, signed=False, allow_zero=False)
+
+
+class TransferIn(Schema):
+    from_budget: Id = Field(description="Id of your budget the money leaves.")
+    to_budget: Id = Field(description="Id of another of your budgets, where the money goes.")
+    amount: PositiveAmount = Field(description="The money moved; > 0.")
+    date: Date
+    description: TransactionDescription = ""
+
+
+class TransferPatch(Schema):
+    amount: PositiveAmount = None
+    date: Date = None
+    description: TransactionDescription = None
+
+
+class TransferOut(Schema):
+    id: int
+    from_budget: int = Field(validation_alias="from_budget_id")
+    to_budget: int = Field(validation_alias="to_budget_id")
+    amount: MoneyOut = Field(description="The money moved, positive.")
+    date: dt.date
+    description: str
+    from_transaction: int = Field(
+        description="Id of the expense leg (amount = -amount) in `from_budget`."
+    )
+    to_transaction: int = Field(
+        description="Id of the income leg (amount = +amount) in `to_budget`."
+    )
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TransferFilters(Schema):
+    budget: Id | None = Field(None, description="Transfers from or to this budget.")
+    date_from: Date | None = Field(None, description="On or after this date (inclusive).")
+    date_to: Date | None = Field(None, description="On or before this date (inclusive).")
+
+
+# --- Spending limits -----------------------------------------------------------------
+
+
+def _month_in(value):
+    """``"YYYY-MM"`` → the month's first day; nothing else (no days, no numbers)."""
+    if isinstance(value, str):
+        try:
+            return parse_month(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("month_parsing", MONTH_INVALID)
+
+
+_MONTH_PATTERN = (
+    r"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])$"
+)
+Month = Annotated[
+    dt.date,
+    BeforeValidator(_month_in),
+    WithJsonSchema({"type": "string", "pattern": _MONTH_PATTERN, "examples": ["2026-02"]}),
+]
+MonthOut = Annotated[
+    dt.date,
+    PlainSerializer(month_key, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d{4}-\d{2}$", "examples": ["2026-02"]},
+        mode="serialization",
+    ),
+]
+
+
+class SpendingLimitIn(Schema):
+    """Create or replace (PUT): every writable field."""
+
+    category: Id = Field(description="Id of one of your categories.")
+    month: Month = Field(description="The calendar month, `YYYY-MM`.")
+    amount: PositiveAmount = Field(description="Most you mean to spend; > 0.")
+
+
+class SpendingLimitPatch(Schema):
+    category: Id = None
+    month: Month = None
+    amount: PositiveAmount = None
+
+
+class SpendingLimitOut(Schema):
+    id: int
+    budget: int = Field(validation_alias="budget_id")
+    category: int = Field(validation_alias="category_id")
+    month: MonthOut
+    amount: MoneyOut
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class SpendingLimitFilters(Schema):
+    category: Id | None = Field(None, description="Only this category's limits.")
+    month: Month | None = Field(None, description="Only this month's limits (`YYYY-MM`).")
