@@ -8,6 +8,10 @@ __all__ = [
     "CATEGORY_EXISTS",
     "CATEGORY_NOT_FOUND",
     "DATE_INVALID",
+    "LIMIT_EXISTS",
+    "LIMIT_MONTH_NOT_FIRST_DAY",
+    "TRANSFER_LEG",
+    "TRANSFER_SAME_BUDGET",
     "UNCATEGORIZED",
 ]
 
@@ -16,3 +20,11 @@ BUDGET_NOT_FOUND = "Budget not found."
 CATEGORY_NOT_FOUND = "Category not found."
 CATEGORY_EXISTS = "Category already exists."
 UNCATEGORIZED = "Uncategorized"
+
+TRANSFER_SAME_BUDGET = "Choose a budget other than the one the money comes from."
+# Formatted with the transfer's id.
+TRANSFER_LEG = (
+    "This transaction is part of transfer {transfer}; edit or delete the transfer instead."
+)
+LIMIT_EXISTS = "This budget already has a limit for this category and month."
+LIMIT_MONTH_NOT_FIRST_DAY = "Use the first day of the month."

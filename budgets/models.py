@@ -308,4 +308,4 @@ class SpendingLimit(TimestampedModel):
         # The API only ever stores a month's first day; keep admin writes to that too,
         # or one month could hold two limits.
         if self.month is not None and self.month.day != 1:
-            raise ValidationError({"month": "Use the first day of the month."})
+            raise ValidationError({"month": messages.LIMIT_MONTH_NOT_FIRST_DAY})

@@ -164,6 +164,13 @@ class TransactionOut(Schema):
     category: int | None = Field(validation_alias="category_id")
     description: str
     date: dt.date
+    transfer: int | None = Field(
+        validation_alias="transfer_id",
+        description=(
+            "Id of the transfer this transaction is a leg of (edit or delete it through "
+            "`/api/transfers/`), or null."
+        ),
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -218,15 +225,48 @@ class MonthSummaryOut(Schema):
     count: int
 
 
+class LimitSummaryOut(Schema):
+    category: int
+    name: str = Field(description="The category's name.")
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-02"])
+    limit: MoneyOut
+    spent: MoneyOut = Field(
+        description=(
+            "Expenses in this category over the whole month, positive; transfer legs "
+            "are not spending."
+        )
+    )
+    remaining: MoneyOut = Field(description="limit - spent; negative when overspent.")
+
+
 class SummaryOut(Schema):
     budget: int
     initial_amount: MoneyOut
-    income_total: MoneyOut
-    expense_total: MoneyOut = Field(description="Money spent in the period, positive.")
-    balance: MoneyOut = Field(description="The budget's full balance, whatever the period.")
-    transactions_count: int
+    income_total: MoneyOut = Field(description="Income in the period; transfers excluded.")
+    expense_total: MoneyOut = Field(
+        description="Money spent in the period, positive; transfers excluded."
+    )
+    balance: MoneyOut = Field(
+        description="The budget's full balance, whatever the period (transfers included)."
+    )
+    transactions_count: int = Field(
+        description="Income and expense transactions in the period (not transfer legs)."
+    )
+    transfers_in: MoneyOut = Field(
+        description="Money moved into this budget by transfers in the period, positive."
+    )
+    transfers_out: MoneyOut = Field(
+        description="Money moved out of this budget by transfers in the period, positive."
+    )
+    transfers_count: int = Field(description="Transfer legs in this budget in the period.")
     by_category: list[CategorySummaryOut]
     by_month: list[MonthSummaryOut]
+    limits: list[LimitSummaryOut] = Field(
+        description=(
+            "Each spending limit of a month the period touches (oldest first, then by "
+            "category name), against the whole month's spending."
+        )
+    )
 
 
 # --- Transfers -----------------------------------------------------------------------

@@ -10,6 +10,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 
 from budgets.api import budgets_router, categories_router, transactions_router
+from budgets.api_limits import limits_router
+from budgets.api_transfers import transfers_router
 from project.errors import (
     NON_FIELD_ERRORS,
     NOT_FOUND,
@@ -75,7 +77,9 @@ api.add_router("/users/", users_router)
 api.add_router("/token/", token_router)
 api.add_router("/budgets/", budgets_router)
 api.add_router("/categories/", categories_router)
+api.add_router("/budgets/", limits_router)
 api.add_router("/transactions/", transactions_router)
+api.add_router("/transfers/", transfers_router)
 api.add_router("/health/", health_router)
 
 

@@ -1,8 +1,9 @@
 """Reads: every query that answers a GET, scoped to the caller from its first line.
 
-One module per entity (``budgets``, ``categories``, ``transactions``); ``common`` has
-the id checks they share. Sort keys live here; the schemas' ``ordering`` choices are
-derived from them. Writes are in ``budgets.services``, reports in ``budgets.reports``.
+One module per entity (``budgets``, ``categories``, ``transactions``, ``transfers``,
+``limits``); ``common`` has the id checks they share. Sort keys live here; the schemas'
+``ordering`` choices are derived from them. Writes are in ``budgets.services``, reports
+in ``budgets.reports``.
 """
 
 from budgets.selectors.budgets import (
@@ -12,6 +13,7 @@ from budgets.selectors.budgets import (
     budget_list,
 )
 from budgets.selectors.categories import CATEGORY_ORDERING, category_get, category_list
+from budgets.selectors.limits import spending_limit_get, spending_limit_list
 from budgets.selectors.transactions import (
     TRANSACTION_DEFAULT_ORDERING,
     TRANSACTION_ORDERINGS,
@@ -19,6 +21,7 @@ from budgets.selectors.transactions import (
     transaction_get,
     transaction_list,
 )
+from budgets.selectors.transfers import transfer_get, transfer_list
 
 __all__ = [
     "BUDGET_DEFAULT_ORDERING",
@@ -31,6 +34,10 @@ __all__ = [
     "budget_list",
     "category_get",
     "category_list",
+    "spending_limit_get",
+    "spending_limit_list",
     "transaction_get",
     "transaction_list",
+    "transfer_get",
+    "transfer_list",
 ]

@@ -1,4 +1,5 @@
-"""Writes: every use case that changes budgets, categories or transactions.
+"""Writes: every use case that changes budgets, categories, transactions, transfers or
+spending limits.
 
 One module per entity; each function is ``<entity>_<action>``, takes keyword-only,
 typed arguments with ``user`` first, scopes every query to that user, runs in one
@@ -9,11 +10,17 @@ order all of them follow. Reads are in ``budgets.selectors``.
 
 from budgets.services.budgets import budget_create, budget_delete, budget_update
 from budgets.services.categories import category_create, category_delete, category_update
+from budgets.services.limits import (
+    spending_limit_create,
+    spending_limit_delete,
+    spending_limit_update,
+)
 from budgets.services.transactions import (
     transaction_create,
     transaction_delete,
     transaction_update,
 )
+from budgets.services.transfers import transfer_create, transfer_delete, transfer_update
 
 __all__ = [
     "budget_create",
@@ -22,7 +29,13 @@ __all__ = [
     "category_create",
     "category_delete",
     "category_update",
+    "spending_limit_create",
+    "spending_limit_delete",
+    "spending_limit_update",
     "transaction_create",
     "transaction_delete",
     "transaction_update",
+    "transfer_create",
+    "transfer_delete",
+    "transfer_update",
 ]

@@ -35,7 +35,7 @@ def test_parse_month(text, expected):
         " 2026-02",
         "26-02",
         "2026/02",
-        "２０２６-０２",
+        "\uff12\uff10\uff12\uff16-\uff10\uff12",  # full-width digits
         "2026-02\n",
         "+2026-02",
     ],
