@@ -64,7 +64,9 @@ def transfer_create(
                 description=description,
                 transfer_id=transfer.pk,
             )
-    return transfer_get(user=user, transfer_id=transfer.pk)
+        # Read back while the budgets are locked: a budget deleted right after the
+        # commit would take the transfer with it.
+        return transfer_get(user=user, transfer_id=transfer.pk)
 
 
 def _lock(*, user, transfer_id: int) -> Transfer:
@@ -97,7 +99,7 @@ def transfer_update(
             for leg in lock_transfer_legs(transfer=transfer):
                 signed = UNSET if amount is UNSET else (-amount if leg.amount < 0 else amount)
                 transaction_change(leg, amount=signed, date=date, description=description)
-    return transfer_get(user=user, transfer_id=transfer_id)
+        return transfer_get(user=user, transfer_id=transfer_id)
 
 
 @retry_on_conflict

@@ -42,6 +42,7 @@ def test_create_transaction(auth_client, budget, category):
         "category": category.pk,
         "description": "Groceries",
         "date": "2026-02-15",
+        "transfer": None,
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
     }

@@ -24,6 +24,7 @@ def expected(tx: Transaction) -> dict:
         "category": tx.category_id,
         "description": tx.description,
         "date": tx.date.isoformat(),
+        "transfer": tx.transfer_id,
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
     }

@@ -195,30 +195,6 @@ def test_limits_go_with_their_budget_or_category(user, budget, category):
     assert list(SpendingLimit.objects.values_list("pk", flat=True)) == [other.pk]
 
 
-def test_list_orders_and_filters(user, other_user, budget, category):
-    rent = make_category(user, "Rent")
-    art = make_category(user, "art")
-    feb_food = limit(user, budget, category)
-    feb_rent = limit(user, budget, rent)
-    mar_rent = limit(user, budget, rent, month=MAR)
-    mar_art = limit(user, budget, art, month=MAR)
-    limit(user, make_budget(user, title="Holidays"), category)
-
-    def ids(**filters):
-        return [
-            x.pk for x in selectors.spending_limit_list(user=user, budget_id=budget.pk, **filters)
-        ]
-
-    # Newest month first, then by category name regardless of case.
-    assert ids() == [mar_art.pk, mar_rent.pk, feb_food.pk, feb_rent.pk]
-    assert ids(month=FEB) == [feb_food.pk, feb_rent.pk]
-    assert ids(category=rent.pk) == [mar_rent.pk, feb_rent.pk]
-    assert ids(category=make_category(other_user).pk) == []
-    assert ids(category=2**64) == []
-    with pytest.raises(NotFound):
-        selectors.spending_limit_list(user=other_user, budget_id=budget.pk)
-
-
 # --- The database's own rules ---------------------------------------------------------
 
 

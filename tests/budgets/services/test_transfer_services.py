@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError
 from django.db import transaction as db_transaction
 
-from budgets import messages, selectors
+from budgets import messages
 from budgets.models import Budget, Transaction, Transfer
 from budgets.services import (
     budget_delete,
@@ -322,30 +322,6 @@ def test_deleting_another_users_budget_is_not_found_and_keeps_their_transfers(
         budget_delete(user=user, budget_id=theirs.from_budget_id)
 
     assert state() == before
-
-
-# --- Reads -----------------------------------------------------------------------------
-
-
-def test_list_filters_by_either_budget_and_dates(user, other_user, two):
-    household, savings = two
-    third = make_budget(user, title="Third")
-    a = move(user, household, savings, date=D(2026, 1, 31))
-    b = move(user, savings, third, date=D(2026, 2, 1))
-    c = move(user, third, household, date=D(2026, 2, 28))
-    move(other_user, make_budget(other_user), make_budget(other_user), date=D(2026, 2, 1))
-
-    def ids(**filters):
-        return [t.pk for t in selectors.transfer_list(user=user, **filters)]
-
-    assert ids() == [c.pk, b.pk, a.pk]
-    assert ids(budget=household.pk) == [c.pk, a.pk]
-    assert ids(budget=savings.pk) == [b.pk, a.pk]
-    assert ids(date_from=D(2026, 2, 1)) == [c.pk, b.pk]
-    assert ids(date_to=D(2026, 2, 1)) == [b.pk, a.pk]
-    assert ids(budget=third.pk, date_from=D(2026, 2, 2)) == [c.pk]
-    assert ids(budget=make_budget(other_user).pk) == []
-    assert ids(budget=2**64) == []
 
 
 # --- The database's own rules -------------------------------------------------------------
