@@ -8,6 +8,7 @@ __all__ = [
     "CATEGORY_EXISTS",
     "CATEGORY_NOT_FOUND",
     "DATE_INVALID",
+    "LIMIT_CATEGORY_OF_ANOTHER_USER",
     "LIMIT_EXISTS",
     "LIMIT_MONTH_NOT_FIRST_DAY",
     "TRANSFER_LEG",
@@ -28,3 +29,4 @@ TRANSFER_LEG = (
 )
 LIMIT_EXISTS = "This budget already has a limit for this category and month."
 LIMIT_MONTH_NOT_FIRST_DAY = "Use the first day of the month."
+LIMIT_CATEGORY_OF_ANOTHER_USER = "The category must belong to the budget's owner."

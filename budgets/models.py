@@ -307,5 +307,10 @@ class SpendingLimit(TimestampedModel):
     def clean(self):
         # The API only ever stores a month's first day; keep admin writes to that too,
         # or one month could hold two limits.
+        errors = {}
         if self.month is not None and self.month.day != 1:
-            raise ValidationError({"month": messages.LIMIT_MONTH_NOT_FIRST_DAY})
+            errors["month"] = messages.LIMIT_MONTH_NOT_FIRST_DAY
+        if self.budget_id and self.category_id and self.budget.user_id != self.category.user_id:
+            errors["category"] = messages.LIMIT_CATEGORY_OF_ANOTHER_USER
+        if errors:
+            raise ValidationError(errors)
