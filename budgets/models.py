@@ -261,12 +261,17 @@ class Transaction(TimestampedModel):
                 & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
                 name="transaction_amount_nonzero_in_range",
             ),
-            # One expense leg (amount < 0) and one income leg (> 0) per transfer.
+            # One expense leg (amount < 0) and one income leg (> 0) per transfer. The
+            # NOT NULL keeps the (small) indexes out of plans for ordinary transactions.
             models.UniqueConstraint(
-                fields=["transfer"], condition=Q(amount__lt=0), name="transfer_one_out_leg"
+                fields=["transfer"],
+                condition=Q(transfer__isnull=False, amount__lt=0),
+                name="transfer_one_out_leg",
             ),
             models.UniqueConstraint(
-                fields=["transfer"], condition=Q(amount__gt=0), name="transfer_one_in_leg"
+                fields=["transfer"],
+                condition=Q(transfer__isnull=False, amount__gt=0),
+                name="transfer_one_in_leg",
             ),
         ]
 

@@ -67,22 +67,31 @@ def _limit_figures(
 ) -> list[dict[str, Any]]:
     """Every spending limit whose month overlaps the period (oldest month first, then by
     category name), with the money spent in that category over that whole month:
-    expenses, positive, transfer legs left out. Two queries, however many rows."""
+    expenses, positive, transfer legs left out. Two queries, however many rows: the
+    limits, then the spending of their categories between their first and last month
+    (a date range the (budget, date) index serves)."""
     first = None if date_from is None else month_start(date_from)
-    last = None if date_to is None else month_end(date_to)
     limits = _in_period(SpendingLimit.objects.filter(budget=budget), "month", first, date_to)
+    rows = list(
+        limits.values("category_id", "category__name", "month", "amount").order_by(
+            "month", "category__name_key", "category_id"
+        )
+    )
+    if rows:
+        window = Q(
+            category_id__in={row["category_id"] for row in rows},
+            date__range=(rows[0]["month"], month_end(rows[-1]["month"])),
+        )
+    else:  # an empty range: no rows, yet the same number of queries
+        window = Q(date__range=(dt.date.max, dt.date.min))
     spending = (
-        _in_period(Transaction.objects.filter(budget=budget), "date", first, last)
-        .filter(transfer__isnull=True, amount__lt=0, category_id__in=limits.values("category_id"))
+        Transaction.objects.filter(window, budget=budget, transfer__isnull=True, amount__lt=0)
         .annotate(month=TruncMonth("date"))
         .values("category_id", "month")
         .annotate(spent=cents_sum())
         .order_by()
     )
     spent = {(row["category_id"], month_key(row["month"])): -row["spent"] for row in spending}
-    rows = limits.values("category_id", "category__name", "month", "amount").order_by(
-        "month", "category__name_key", "category_id"
-    )
     figures = []
     for row in rows:
         key = (row["category_id"], month_key(row["month"]))
