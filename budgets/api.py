@@ -32,6 +32,11 @@ categories_router = Router(tags=["categories"])
 transactions_router = Router(tags=["transactions"])
 
 LIST_ERRORS = errors(400, 401, 404)
+TRANSFER_LEG = (
+    " A leg of a transfer (`transfer` not null) cannot be changed here: 400 "
+    '`{"non_field_errors": ["This transaction is part of transfer 12; edit or delete the '
+    'transfer instead."]}`.'
+)
 # Writes answer 503 (+ Retry-After) when they keep losing to concurrent writes.
 CREATE_ERRORS = errors(400, 401, 413, 503)
 WRITE_ERRORS = errors(400, 401, 404, 413, 503)
@@ -97,7 +102,11 @@ def budget_update(request: HttpRequest, budget_id: int, payload: BudgetPatch):
     "/{int:budget_id}/",
     response={204: None, **DELETE_ERRORS},
     summary="Delete a budget",
-    description="Its transactions are deleted with it." + NOT_YOURS,
+    description=(
+        "Its transactions and spending limits are deleted with it. Its transfers end: the "
+        "leg in the other budget stays there as an ordinary transaction (`transfer: null`), "
+        "so no other balance changes." + NOT_YOURS
+    ),
 )
 def budget_delete(request: HttpRequest, budget_id: int):
     services.budget_delete(user=request.auth, budget_id=budget_id)
@@ -113,7 +122,12 @@ def budget_delete(request: HttpRequest, budget_id: int):
         "a breakdown per category (uncategorised as `category: null`, `name: "
         '"Uncategorized"`; by name, uncategorised last) and per month (`YYYY-MM`, oldest '
         "first, months without transactions left out). `date_from`/`date_to` filter every "
-        "figure except `balance`, which is always the budget's full balance." + NOT_YOURS
+        "figure except `balance`, which is always the budget's full balance. Transfers are "
+        "neither income nor expense: their legs are left out of the totals, `by_category` "
+        "and `by_month`, and shown apart as `transfers_in`, `transfers_out` and "
+        "`transfers_count`. `limits` lists each spending limit of a month the period "
+        "touches with what was spent in its category over that whole month and what "
+        "remains (negative when overspent)." + NOT_YOURS
     ),
 )
 def budget_summary(request: HttpRequest, budget_id: int, filters: Query[SummaryFilters]):
@@ -180,7 +194,9 @@ def category_update(request: HttpRequest, category_id: int, payload: CategoryPat
     "/{int:category_id}/",
     response={204: None, **DELETE_ERRORS},
     summary="Delete a category",
-    description="Its transactions stay, with `category: null`." + NOT_YOURS,
+    description=(
+        "Its transactions stay, with `category: null`; its spending limits are deleted." + NOT_YOURS
+    ),
 )
 def category_delete(request: HttpRequest, category_id: int):
     services.category_delete(user=request.auth, category_id=category_id)
@@ -261,7 +277,7 @@ def transaction_get(request: HttpRequest, transaction_id: int):
     "/{int:transaction_id}/",
     response={200: TransactionOut, **WRITE_ERRORS},
     summary="Replace a transaction",
-    description="Every writable field is required." + NOT_YOURS,
+    description="Every writable field is required." + TRANSFER_LEG + NOT_YOURS,
 )
 def transaction_replace(request: HttpRequest, transaction_id: int, payload: TransactionIn):
     return services.transaction_update(
@@ -275,7 +291,7 @@ def transaction_replace(request: HttpRequest, transaction_id: int, payload: Tran
     summary="Update or move a transaction",
     description=(
         "Any subset; a new `budget` moves it to another of your budgets (both balances "
-        "follow)." + NOT_YOURS
+        "follow)." + TRANSFER_LEG + NOT_YOURS
     ),
 )
 def transaction_update(request: HttpRequest, transaction_id: int, payload: TransactionPatch):
@@ -286,9 +302,9 @@ def transaction_update(request: HttpRequest, transaction_id: int, payload: Trans
 
 @transactions_router.delete(
     "/{int:transaction_id}/",
-    response={204: None, **DELETE_ERRORS},
+    response={204: None, **errors(400, 401, 404, 503)},
     summary="Delete a transaction",
-    description=NOT_YOURS.strip(),
+    description=TRANSFER_LEG.strip() + NOT_YOURS,
 )
 def transaction_delete(request: HttpRequest, transaction_id: int):
     services.transaction_delete(user=request.auth, transaction_id=transaction_id)

@@ -9,7 +9,8 @@ from unittest import mock
 import pytest
 
 from budgets import messages
-from budgets.models import Transaction, Transfer
+from budgets.models import Transaction
+from tests.budgets.transfer_helpers import transfer_snapshot
 from tests.conftest import TIMESTAMP, make_budget, make_transaction
 
 URL = "/api/transfers/"
@@ -30,18 +31,6 @@ def balance(client, budget) -> str:
     response = client.get(f"/api/budgets/{budget.pk}/")
     assert response.status_code == 200
     return response.json()["balance"]
-
-
-def state() -> list[tuple]:
-    """Every transfer and transaction row, to prove a rejected request changed nothing."""
-    return [
-        *Transfer.objects.order_by("pk").values_list(
-            "pk", "from_budget_id", "to_budget_id", "amount", "date", "description", "updated_at"
-        ),
-        *Transaction.objects.order_by("pk").values_list(
-            "pk", "budget_id", "amount", "date", "description", "transfer_id", "updated_at"
-        ),
-    ]
 
 
 @pytest.fixture
@@ -190,7 +179,7 @@ def test_create_rejects_bad_input(auth_client, household, savings, overrides, er
 
     assert response.status_code == 400
     assert response.json() == errors
-    assert state() == []
+    assert transfer_snapshot() == []
 
 
 @pytest.mark.parametrize("missing", ["from_budget", "to_budget", "amount", "date"])
@@ -203,7 +192,7 @@ def test_create_requires_every_required_field(auth_client, household, savings, m
     label = missing.replace("_", " ").capitalize()
     assert response.status_code == 400
     assert response.json() == {missing: [f"{label} is required."]}
-    assert state() == []
+    assert transfer_snapshot() == []
 
 
 @pytest.mark.parametrize(
@@ -226,7 +215,7 @@ def test_create_between_the_same_budget_is_refused(auth_client, household):
 
     assert response.status_code == 400
     assert response.json() == {"to_budget": [messages.TRANSFER_SAME_BUDGET]}
-    assert state() == []
+    assert transfer_snapshot() == []
     assert balance(auth_client, household) == "1000.00"
 
 
@@ -243,7 +232,7 @@ def test_create_with_a_budget_that_is_not_yours_is_refused(
 
     assert response.status_code == 400
     assert response.json() == {side: [messages.BUDGET_NOT_FOUND]}
-    assert state() == []
+    assert transfer_snapshot() == []
     assert balance(auth_client, household) == "1000.00"
 
 
@@ -329,13 +318,13 @@ BAD_PATCHES = [
 
 @pytest.mark.parametrize(("patch", "errors"), BAD_PATCHES)
 def test_patch_rejects_bad_input(auth_client, transfer, patch, errors):
-    before = state()
+    before = transfer_snapshot()
 
     response = auth_client.patch(detail_url(transfer["id"]), patch)
 
     assert response.status_code == 400
     assert response.json() == errors
-    assert state() == before
+    assert transfer_snapshot() == before
 
 
 def test_put_is_not_allowed(auth_client, household, savings, transfer):
@@ -376,13 +365,13 @@ def test_delete_transfer_removes_both_legs(auth_client, household, savings, tran
 def test_a_leg_cannot_be_changed_on_its_own(auth_client, household, transfer, leg, method, payload):
     if payload == "full":
         payload = {"budget": household.pk, "amount": "-3.00", "date": "2026-01-01"}
-    before = state()
+    before = transfer_snapshot()
 
     response = getattr(auth_client, method)(f"/api/transactions/{transfer[leg]}/", payload)
 
     assert response.status_code == 400
     assert response.json() == leg_message(transfer["id"])
-    assert state() == before
+    assert transfer_snapshot() == before
 
 
 def test_legs_appear_in_the_transaction_list_and_export(auth_client, household, transfer):
@@ -438,13 +427,13 @@ def foreign(other_client, other_user) -> dict:
 
 @pytest.mark.parametrize("method", ["get", "patch", "delete"])
 def test_another_users_transfer_is_not_found(auth_client, foreign, method):
-    before = state()
+    before = transfer_snapshot()
 
     response = getattr(auth_client, method)(detail_url(foreign["id"]), {"amount": "1.00"})
 
     assert response.status_code == 404
     assert response.json() == NOT_FOUND
-    assert state() == before
+    assert transfer_snapshot() == before
 
 
 @pytest.mark.parametrize("transfer_id", ABSENT_IDS)
@@ -475,12 +464,12 @@ def test_lists_never_show_another_users_transfers(auth_client, other_user, trans
 
 def test_deleting_a_budget_never_touches_another_users_transfer(auth_client, user, foreign):
     make_budget(user)
-    before = state()
+    before = transfer_snapshot()
 
     response = auth_client.delete(f"/api/budgets/{foreign['to_budget']}/")
 
     assert response.status_code == 404
-    assert state() == before
+    assert transfer_snapshot() == before
 
 
 # --- List: filters, pagination, query counts ----------------------------------------------

@@ -19,6 +19,7 @@ from budgets.services import (
     transfer_update,
 )
 from project.errors import NON_FIELD_ERRORS, FieldError, NotFound
+from tests.budgets.transfer_helpers import transfer_snapshot
 from tests.conftest import make_budget, make_category, make_transaction
 
 D = dt.date
@@ -26,18 +27,6 @@ D = dt.date
 
 def balance(budget: Budget) -> Decimal:
     return Budget.objects.with_balance().get(pk=budget.pk).balance
-
-
-def state() -> list[tuple]:
-    """Every transfer and transaction row, to prove a rejected call changed nothing."""
-    return [
-        *Transfer.objects.order_by("pk").values_list(
-            "pk", "from_budget_id", "to_budget_id", "amount", "date", "description", "updated_at"
-        ),
-        *Transaction.objects.order_by("pk").values_list(
-            "pk", "budget_id", "amount", "date", "description", "transfer_id", "updated_at"
-        ),
-    ]
 
 
 @pytest.fixture
@@ -99,7 +88,7 @@ def test_create_refuses_the_same_budget_twice(user, two):
         move(user, household, household)
 
     assert exc.value.errors == {"to_budget": [messages.TRANSFER_SAME_BUDGET]}
-    assert state() == []
+    assert transfer_snapshot() == []
 
 
 @pytest.mark.parametrize("side", ["from_budget", "to_budget"])
@@ -117,7 +106,7 @@ def test_create_refuses_a_budget_that_is_not_the_callers(user, other_user, two, 
         transfer_create(user=user, amount=Decimal("1.00"), date=D(2026, 1, 1), **ids)
 
     assert exc.value.errors == {side: [messages.BUDGET_NOT_FOUND]}
-    assert state() == []
+    assert transfer_snapshot() == []
 
 
 def test_create_names_both_budgets_when_neither_is_the_callers(user, other_user):
@@ -132,7 +121,7 @@ def test_create_names_both_budgets_when_neither_is_the_callers(user, other_user)
         "from_budget": [messages.BUDGET_NOT_FOUND],
         "to_budget": [messages.BUDGET_NOT_FOUND],
     }
-    assert state() == []
+    assert transfer_snapshot() == []
 
 
 # --- Update --------------------------------------------------------------------------
@@ -170,17 +159,17 @@ def test_update_moves_both_legs_with_the_transfer(user, two, changes, amount, da
 
 def test_update_with_nothing_changes_nothing(user, two):
     transfer = move(user, *two)
-    before = state()
+    before = transfer_snapshot()
 
     transfer_update(user=user, transfer_id=transfer.pk)
 
-    assert state() == before
+    assert transfer_snapshot() == before
 
 
 @pytest.mark.parametrize("operation", ["update", "delete"])
 def test_another_users_or_a_missing_transfer_is_not_found(user, other_user, operation):
     theirs = move(other_user, make_budget(other_user), make_budget(other_user))
-    before = state()
+    before = transfer_snapshot()
     call = {
         "update": lambda tid: transfer_update(user=user, transfer_id=tid, amount=Decimal("1")),
         "delete": lambda tid: transfer_delete(user=user, transfer_id=tid),
@@ -189,7 +178,7 @@ def test_another_users_or_a_missing_transfer_is_not_found(user, other_user, oper
     for transfer_id in (theirs.pk, 987654, 0, -1, 2**63):
         with pytest.raises(NotFound):
             call(transfer_id)
-    assert state() == before
+    assert transfer_snapshot() == before
 
 
 # --- Delete --------------------------------------------------------------------------
@@ -227,7 +216,7 @@ def test_a_leg_cannot_be_edited_on_its_own(user, two, change, leg):
     transfer = move(user, household, savings)
     if "budget" in change:
         change = {"budget": make_budget(user, title="Third").pk}
-    before = state()
+    before = transfer_snapshot()
 
     with pytest.raises(FieldError) as exc:
         transaction_update(user=user, transaction_id=getattr(transfer, leg), **change)
@@ -235,13 +224,13 @@ def test_a_leg_cannot_be_edited_on_its_own(user, two, change, leg):
     message = messages.TRANSFER_LEG.format(transfer=transfer.pk)
     assert exc.value.errors == {NON_FIELD_ERRORS: [message]}
     assert str(transfer.pk) in message
-    assert state() == before
+    assert transfer_snapshot() == before
 
 
 @pytest.mark.parametrize("leg", ["from_transaction", "to_transaction"])
 def test_a_leg_cannot_be_deleted_on_its_own(user, two, leg):
     transfer = move(user, *two)
-    before = state()
+    before = transfer_snapshot()
 
     with pytest.raises(FieldError) as exc:
         transaction_delete(user=user, transaction_id=getattr(transfer, leg))
@@ -249,7 +238,7 @@ def test_a_leg_cannot_be_deleted_on_its_own(user, two, leg):
     assert exc.value.errors == {
         NON_FIELD_ERRORS: [messages.TRANSFER_LEG.format(transfer=transfer.pk)]
     }
-    assert state() == before
+    assert transfer_snapshot() == before
 
 
 # --- Deleting a budget -----------------------------------------------------------------
@@ -316,12 +305,12 @@ def test_deleting_another_users_budget_is_not_found_and_keeps_their_transfers(
     user, other_user, two
 ):
     theirs = move(other_user, make_budget(other_user), make_budget(other_user))
-    before = state()
+    before = transfer_snapshot()
 
     with pytest.raises(NotFound):
         budget_delete(user=user, budget_id=theirs.from_budget_id)
 
-    assert state() == before
+    assert transfer_snapshot() == before
 
 
 # --- The database's own rules -------------------------------------------------------------
