@@ -351,3 +351,29 @@ def test_category_of_a_leg_stays_empty(user, two):
     assert set(
         Transaction.objects.filter(transfer=transfer).values_list("category", flat=True)
     ) == {None}
+
+
+def test_budget_delete_starts_over_when_a_transfer_to_a_new_budget_landed_before_its_locks(
+    user, two, monkeypatch
+):
+    """The budgets a transfer partner shares are read before the locks are taken; a
+    partner that appeared in between (a transfer committed meanwhile) was not locked,
+    so the delete starts over (``Retry``) and then locks it too."""
+    from budgets.services import budgets as budget_services
+
+    household, savings = two
+    move(user, household, savings)
+    real = budget_services.transfer_partner_budget_ids
+    calls = []
+
+    def stale_first(*, user, budget_id):
+        calls.append(budget_id)
+        return set() if len(calls) == 1 else real(user=user, budget_id=budget_id)
+
+    monkeypatch.setattr(budget_services, "transfer_partner_budget_ids", stale_first)
+
+    budget_delete(user=user, budget_id=household.pk)
+
+    assert calls == [household.pk] * 4  # two reads per try, two tries
+    assert not Transfer.objects.exists()
+    assert Transaction.objects.get().budget_id == savings.pk
