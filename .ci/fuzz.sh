@@ -43,9 +43,16 @@ post("/api/users/register/", {**creds, "email": "fuzzer@example.com",
                               "password_confirm": creds["password"]})
 token = post("/api/token/", creds)["access"]
 auth = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-# A budget and a category so that ids 1 exist and links have something to find.
-for path, body in (("/api/budgets/", {"title": "Fuzz", "date": "2026-01-01", "initial_amount": "10"}),
-                   ("/api/categories/", {"name": "Fuzz"})):
+# Budgets, a category, a transfer and a spending limit, so that ids 1 (and budget 2)
+# exist and links have something to find.
+budget = {"date": "2026-01-01", "initial_amount": "10"}
+for path, body in (("/api/budgets/", {**budget, "title": "Fuzz"}),
+                   ("/api/budgets/", {**budget, "title": "Fuzz 2"}),
+                   ("/api/categories/", {"name": "Fuzz"}),
+                   ("/api/transfers/", {"from_budget": 1, "to_budget": 2, "amount": "1",
+                                        "date": "2026-01-02"}),
+                   ("/api/budgets/1/limits/", {"category": 1, "month": "2026-01",
+                                               "amount": "5"})):
     urllib.request.urlopen(urllib.request.Request(base + path, json.dumps(body).encode(), auth))
 print(token)
 PY

@@ -1,6 +1,16 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from budgets.models import Budget, Category, RecurringRule, Transaction
+from budgets import services
+from budgets.models import (
+    Budget,
+    Category,
+    RecurringRule,
+    SpendingLimit,
+    Transaction,
+    Transfer,
+)
 from budgets.services.recurring import recurring_rule_reschedule
 
 
@@ -14,6 +24,22 @@ class BudgetAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     ordering = ("-date", "-created_at", "-id")
 
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        # The budget's transfer legs go with it (the Transaction admin refuses to delete
+        # a leg on its own, which Django would otherwise report as a missing permission).
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if self.has_delete_permission(request):
+            perms_needed.discard(Transaction._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+    # Through the service, like the API: its transfers end and the other legs stay.
+    def delete_model(self, request: HttpRequest, obj: Budget) -> None:
+        services.budget_delete(user=obj.user, budget_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Budget]) -> None:
+        for budget in queryset.select_related("user"):
+            services.budget_delete(user=budget.user, budget_id=budget.pk)
+
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
@@ -25,16 +51,83 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Transaction)
 class TransactionAdmin(admin.ModelAdmin):
-    list_display = ("date", "amount", "budget", "category", "description", "owner")
-    list_filter = (("date", admin.DateFieldListFilter), ("category", admin.EmptyFieldListFilter))
+    list_display = ("date", "amount", "budget", "category", "description", "transfer", "owner")
+    list_filter = (
+        ("date", admin.DateFieldListFilter),
+        ("category", admin.EmptyFieldListFilter),
+        ("transfer", admin.EmptyFieldListFilter),
+    )
     search_fields = ("description", "budget__title", "category__name", "budget__user__username")
     list_select_related = ("budget__user", "category")
     raw_id_fields = ("budget", "category", "recurring_rule")
-    readonly_fields = ("recurring_date",)
+    readonly_fields = ("recurring_date", "transfer")
     date_hierarchy = "date"
 
     @admin.display(description="owner", ordering="budget__user__username")
     def owner(self, obj: Transaction) -> str:
+        return obj.budget.user.username
+
+    # A transfer's leg changes only with its transfer (see the Transfer admin).
+    def has_change_permission(self, request: HttpRequest, obj: Transaction | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not (obj and obj.transfer_id)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Transaction | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and obj.transfer_id)
+
+
+class LegInline(admin.TabularInline):
+    model = Transaction
+    fields = ("budget", "amount", "date", "description")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Transfer)
+class TransferAdmin(admin.ModelAdmin):
+    """Read and delete only: a transfer and its two legs are written together by the
+    transfer services (the API); a delete here goes through them too."""
+
+    list_display = ("date", "amount", "from_budget", "to_budget", "description", "owner")
+    list_filter = (("date", admin.DateFieldListFilter),)
+    search_fields = ("description", "from_budget__title", "to_budget__title")
+    list_select_related = ("from_budget__user", "to_budget")
+    date_hierarchy = "date"
+    inlines = (LegInline,)
+
+    @admin.display(description="owner", ordering="from_budget__user__username")
+    def owner(self, obj: Transfer) -> str:
+        return obj.from_budget.user.username
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Transfer | None = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Transfer) -> None:
+        services.transfer_delete(user=obj.from_budget.user, transfer_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Transfer]) -> None:
+        for transfer in queryset.select_related("from_budget__user"):
+            services.transfer_delete(user=transfer.from_budget.user, transfer_id=transfer.pk)
+
+
+@admin.register(SpendingLimit)
+class SpendingLimitAdmin(admin.ModelAdmin):
+    list_display = ("month", "category", "amount", "budget", "owner")
+    list_filter = (("month", admin.DateFieldListFilter),)
+    search_fields = ("category__name", "budget__title", "budget__user__username")
+    list_select_related = ("budget__user", "category")
+    raw_id_fields = ("budget", "category")
+    date_hierarchy = "month"
+
+    @admin.display(description="owner", ordering="budget__user__username")
+    def owner(self, obj: SpendingLimit) -> str:
         return obj.budget.user.username
 
 

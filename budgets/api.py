@@ -46,6 +46,11 @@ transactions_router = Router(tags=["transactions"])
 recurring_router = Router(tags=["recurring"])
 
 LIST_ERRORS = errors(400, 401, 404)
+TRANSFER_LEG = (
+    " A leg of a transfer (`transfer` not null) cannot be changed here: 400 "
+    '`{"non_field_errors": ["This transaction is part of transfer 12; edit or delete the '
+    'transfer instead."]}`.'
+)
 # Writes answer 503 (+ Retry-After) when they keep losing to concurrent writes.
 CREATE_ERRORS = errors(400, 401, 413, 503)
 WRITE_ERRORS = errors(400, 401, 404, 413, 503)
@@ -116,7 +121,11 @@ def budget_update(request: HttpRequest, budget_id: int, payload: BudgetPatch):
     "/{int:budget_id}/",
     response={204: None, **DELETE_ERRORS},
     summary="Delete a budget",
-    description="Its transactions are deleted with it." + NOT_YOURS,
+    description=(
+        "Its transactions and spending limits are deleted with it. Its transfers end: the "
+        "leg in the other budget stays there as an ordinary transaction (`transfer: null`), "
+        "so no other balance changes." + NOT_YOURS
+    ),
 )
 def budget_delete(request: HttpRequest, budget_id: int):
     services.budget_delete(user=request.auth, budget_id=budget_id)
@@ -132,9 +141,12 @@ def budget_delete(request: HttpRequest, budget_id: int):
         "a breakdown per category (uncategorised as `category: null`, `name: "
         '"Uncategorized"`; by name, uncategorised last) and per month (`YYYY-MM`, oldest '
         "first, months without transactions left out). `date_from`/`date_to` filter every "
-        "figure except `balance`, which is always the budget's full balance."
-        + POSTS_DUE
-        + NOT_YOURS
+        "figure except `balance`, which is always the budget's full balance. Transfers are "
+        "neither income nor expense: their legs are left out of the totals, `by_category` "
+        "and `by_month`, and shown apart as `transfers_in`, `transfers_out` and "
+        "`transfers_count`. `limits` lists each spending limit of a month the period "
+        "touches with what was spent in its category over that whole month and what "
+        "remains (negative when overspent)." + POSTS_DUE + NOT_YOURS
     ),
 )
 def budget_summary(request: HttpRequest, budget_id: int, filters: Query[SummaryFilters]):
@@ -202,7 +214,9 @@ def category_update(request: HttpRequest, category_id: int, payload: CategoryPat
     "/{int:category_id}/",
     response={204: None, **DELETE_ERRORS},
     summary="Delete a category",
-    description="Its transactions stay, with `category: null`." + NOT_YOURS,
+    description=(
+        "Its transactions stay, with `category: null`; its spending limits are deleted." + NOT_YOURS
+    ),
 )
 def category_delete(request: HttpRequest, category_id: int):
     services.category_delete(user=request.auth, category_id=category_id)
@@ -238,9 +252,9 @@ def transaction_list(request: HttpRequest, filters: Query[TransactionFilters]):
         "Text cells starting with `=`, `+`, `-`, `@`, tab or carriage return get a leading `'` "
         "so spreadsheets do not run them as formulas, and so do cells starting with `'` (so "
         "the escaping can be undone: an export imports back unchanged through "
-        "`POST /api/transactions/import/`); amounts stay numeric."
-        + TRANSACTION_FILTERS_DOC
-        + POSTS_DUE
+        "`POST /api/transactions/import/`); amounts stay numeric. Transfer legs are rows "
+        "like any other (the file has no transfer column): imported back, they become "
+        "ordinary transactions." + TRANSACTION_FILTERS_DOC + POSTS_DUE
     ),
     openapi_extra={
         "responses": {
@@ -288,6 +302,12 @@ Options, as form fields: `dry_run=true` checks everything and writes nothing;
 errors); `allow_duplicates=true` imports rows identical (budget, date, amount, description)
 to transactions you already have, which are otherwise skipped and counted (so an export
 re-imports without doubling anything).
+
+The import only adds ordinary transactions; it never changes or deletes an existing one
+(so it cannot edit a transfer's leg), never creates a transfer and never links a row to a
+recurring rule. A transfer's two legs in an exported file come back as an ordinary expense
+and an ordinary income (counted in the summary's income and expense), or are skipped as
+duplicates while the legs themselves still exist.
 
 A real run is all-or-nothing: any faulty row answers 400
 `{"file": ["Rows with errors: N. Nothing was imported."], "errors": [{"line": 7, "errors":
@@ -337,7 +357,7 @@ def transaction_get(request: HttpRequest, transaction_id: int):
     "/{int:transaction_id}/",
     response={200: TransactionOut, **WRITE_ERRORS},
     summary="Replace a transaction",
-    description="Every writable field is required." + NOT_YOURS,
+    description="Every writable field is required." + TRANSFER_LEG + NOT_YOURS,
 )
 def transaction_replace(request: HttpRequest, transaction_id: int, payload: TransactionIn):
     return services.transaction_update(
@@ -351,7 +371,7 @@ def transaction_replace(request: HttpRequest, transaction_id: int, payload: Tran
     summary="Update or move a transaction",
     description=(
         "Any subset; a new `budget` moves it to another of your budgets (both balances "
-        "follow)." + NOT_YOURS
+        "follow)." + TRANSFER_LEG + NOT_YOURS
     ),
 )
 def transaction_update(request: HttpRequest, transaction_id: int, payload: TransactionPatch):
@@ -362,9 +382,9 @@ def transaction_update(request: HttpRequest, transaction_id: int, payload: Trans
 
 @transactions_router.delete(
     "/{int:transaction_id}/",
-    response={204: None, **DELETE_ERRORS},
+    response={204: None, **errors(400, 401, 404, 503)},
     summary="Delete a transaction",
-    description=NOT_YOURS.strip(),
+    description=TRANSFER_LEG.strip() + NOT_YOURS,
 )
 def transaction_delete(request: HttpRequest, transaction_id: int):
     services.transaction_delete(user=request.auth, transaction_id=transaction_id)
@@ -375,7 +395,8 @@ def transaction_delete(request: HttpRequest, transaction_id: int):
 
 RECURRING_DOC = (
     " Occurrences dated up to today are posted as ordinary transactions (linked by "
-    "`recurring_rule`) exactly once, before your transaction, budget and summary reads "
+    "`recurring_rule`, never transfer legs: `transfer` stays null) exactly once, before "
+    "your transaction, budget and summary reads "
     "and by the `post_recurring` command. Monthly rules on the 29th to 31st fall on the "
     "last day of shorter months and come back to their day after."
 )

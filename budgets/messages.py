@@ -10,8 +10,13 @@ __all__ = [
     "CATEGORY_NOT_FOUND",
     "DATE_INVALID",
     "IMPORT_REJECTED",
+    "LIMIT_CATEGORY_OF_ANOTHER_USER",
+    "LIMIT_EXISTS",
+    "LIMIT_MONTH_NOT_FIRST_DAY",
     "RULE_BACKFILL_TOO_LONG",
     "RULE_END_BEFORE_START",
+    "TRANSFER_LEG",
+    "TRANSFER_SAME_BUDGET",
     "UNCATEGORIZED",
 ]
 
@@ -30,3 +35,13 @@ RULE_BACKFILL_TOO_LONG = (
 # CSV import
 BUDGET_AMBIGUOUS = "More than one of your budgets has this title."
 IMPORT_REJECTED = "Rows with errors: {count}. Nothing was imported."
+
+# Transfers and spending limits
+TRANSFER_SAME_BUDGET = "Choose a budget other than the one the money comes from."
+# Formatted with the transfer's id.
+TRANSFER_LEG = (
+    "This transaction is part of transfer {transfer}; edit or delete the transfer instead."
+)
+LIMIT_EXISTS = "This budget already has a limit for this category and month."
+LIMIT_MONTH_NOT_FIRST_DAY = "Use the first day of the month."
+LIMIT_CATEGORY_OF_ANOTHER_USER = "The category must belong to the budget's owner."

@@ -4,12 +4,14 @@ import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Length, Round, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from budgets import messages
+from budgets.months import month_key
 from budgets.recurrence import Frequency, Schedule
 
 BUDGET_AMOUNT_DIGITS = 9  # up to 999,999,999.99
@@ -184,6 +186,47 @@ class TransactionQuerySet(models.QuerySet):
         return self.filter(budget__user=user)
 
 
+class TransferQuerySet(models.QuerySet):
+    def for_user(self, user) -> "TransferQuerySet":
+        # Both budgets are always the same user's (the service checks it on create).
+        return self.filter(from_budget__user=user)
+
+
+class Transfer(TimestampedModel):
+    """Money moved between two budgets of one user: an expense leg (-amount) in
+    ``from_budget`` and an income leg (+amount) in ``to_budget``, both ``Transaction``
+    rows pointing here. Neither income nor expense in reports."""
+
+    from_budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="transfers_out")
+    to_budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="transfers_in")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Always > 0.")
+    description = models.CharField(
+        max_length=TRANSACTION_DESCRIPTION_MAX_LENGTH, blank=True, default=""
+    )
+    date = models.DateField()
+
+    objects = TransferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["from_budget", "-date"], name="transfer_from_date_idx"),
+            models.Index(fields=["to_budget", "-date"], name="transfer_to_date_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
+                name="transfer_amount_positive_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_budget=F("to_budget")), name="transfer_budgets_differ"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount} #{self.from_budget_id} -> #{self.to_budget_id}"
+
+
 class Transaction(TimestampedModel):
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="transactions")
     category = models.ForeignKey(
@@ -211,6 +254,17 @@ class Transaction(TimestampedModel):
         db_index=False,  # the unique (rule, occurrence) index below serves lookups
     )
     recurring_date = models.DateField(null=True, blank=True, editable=False)
+    # Set on the two legs of a transfer. SET_NULL: when one budget of a transfer is
+    # deleted, the transfer goes and the leg in the other budget stays, as an ordinary
+    # transaction (that budget's balance does not change).
+    transfer = models.ForeignKey(
+        Transfer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="legs",
+    )
 
     objects = TransactionQuerySet.as_manager()
 
@@ -233,6 +287,23 @@ class Transaction(TimestampedModel):
             models.CheckConstraint(
                 condition=Q(recurring_rule__isnull=True) | Q(recurring_date__isnull=False),
                 name="transaction_recurring_has_date",
+            ),
+            # One expense leg (amount < 0) and one income leg (> 0) per transfer. The
+            # NOT NULL keeps the (small) indexes out of plans for ordinary transactions.
+            models.UniqueConstraint(
+                fields=["transfer"],
+                condition=Q(transfer__isnull=False, amount__lt=0),
+                name="transfer_one_out_leg",
+            ),
+            models.UniqueConstraint(
+                fields=["transfer"],
+                condition=Q(transfer__isnull=False, amount__gt=0),
+                name="transfer_one_in_leg",
+            ),
+            # A recurring rule posts ordinary transactions, never transfer legs.
+            models.CheckConstraint(
+                condition=Q(recurring_rule__isnull=True) | Q(transfer__isnull=True),
+                name="transaction_not_leg_and_posting",
             ),
         ]
 
@@ -316,3 +387,45 @@ class RecurringRule(TimestampedModel):
             interval=self.interval,
             end=self.end_date,
         )
+
+
+class SpendingLimitQuerySet(models.QuerySet):
+    def for_user(self, user) -> "SpendingLimitQuerySet":
+        return self.filter(budget__user=user)
+
+
+class SpendingLimit(TimestampedModel):
+    """How much a budget may spend in one category in one calendar month."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="limits")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="limits")
+    month = models.DateField(help_text="The month's first day.")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="Always > 0.")
+
+    objects = SpendingLimitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-month", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "category", "month"], name="limit_budget_category_month_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(amount__lte=TRANSACTION_AMOUNT_MAX),
+                name="limit_amount_positive_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{month_key(self.month)} {self.amount}"
+
+    def clean(self):
+        # The API only ever stores a month's first day; keep admin writes to that too,
+        # or one month could hold two limits.
+        errors = {}
+        if self.month is not None and self.month.day != 1:
+            errors["month"] = messages.LIMIT_MONTH_NOT_FIRST_DAY
+        if self.budget_id and self.category_id and self.budget.user_id != self.category.user_id:
+            errors["category"] = messages.LIMIT_CATEGORY_OF_ANOTHER_USER
+        if errors:
+            raise ValidationError(errors)

@@ -9,7 +9,7 @@ import re
 from typing import Annotated, Literal
 
 from ninja import Field
-from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from budgets import messages
@@ -23,6 +23,7 @@ from budgets.models import (
     TRANSACTION_AMOUNT_DIGITS,
     TRANSACTION_DESCRIPTION_MAX_LENGTH,
 )
+from budgets.months import MONTH_INVALID, month_key, parse_month
 from budgets.recurrence import Frequency
 from budgets.selectors.budgets import BUDGET_DEFAULT_ORDERING, BUDGET_ORDERINGS
 from budgets.selectors.recurring import UPCOMING_DEFAULT, UPCOMING_MAX
@@ -173,6 +174,13 @@ class TransactionOut(Schema):
         validation_alias="recurring_rule_id",
         description="The recurring rule that posted it, or null.",
     )
+    transfer: int | None = Field(
+        validation_alias="transfer_id",
+        description=(
+            "Id of the transfer this transaction is a leg of (edit or delete it through "
+            "`/api/transfers/`), or null."
+        ),
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -227,15 +235,150 @@ class MonthSummaryOut(Schema):
     count: int
 
 
+class LimitSummaryOut(Schema):
+    category: int
+    name: str = Field(description="The category's name.")
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-02"])
+    limit: MoneyOut
+    spent: MoneyOut = Field(
+        description=(
+            "Expenses in this category over the whole month, positive; transfer legs "
+            "are not spending."
+        )
+    )
+    remaining: MoneyOut = Field(description="limit - spent; negative when overspent.")
+
+
 class SummaryOut(Schema):
     budget: int
     initial_amount: MoneyOut
-    income_total: MoneyOut
-    expense_total: MoneyOut = Field(description="Money spent in the period, positive.")
-    balance: MoneyOut = Field(description="The budget's full balance, whatever the period.")
-    transactions_count: int
+    income_total: MoneyOut = Field(description="Income in the period; transfers excluded.")
+    expense_total: MoneyOut = Field(
+        description="Money spent in the period, positive; transfers excluded."
+    )
+    balance: MoneyOut = Field(
+        description="The budget's full balance, whatever the period (transfers included)."
+    )
+    transactions_count: int = Field(
+        description="Income and expense transactions in the period (not transfer legs)."
+    )
+    transfers_in: MoneyOut = Field(
+        description="Money moved into this budget by transfers in the period, positive."
+    )
+    transfers_out: MoneyOut = Field(
+        description="Money moved out of this budget by transfers in the period, positive."
+    )
+    transfers_count: int = Field(description="Transfer legs in this budget in the period.")
     by_category: list[CategorySummaryOut]
     by_month: list[MonthSummaryOut]
+    limits: list[LimitSummaryOut] = Field(
+        description=(
+            "Each spending limit of a month the period touches (oldest first, then by "
+            "category name), against the whole month's spending."
+        )
+    )
+
+
+# --- Transfers -----------------------------------------------------------------------
+
+PositiveAmount = money_in(integer_digits=TRANSACTION_AMOUNT_DIGITS, signed=False, allow_zero=False)
+
+
+class TransferIn(Schema):
+    from_budget: Id = Field(description="Id of your budget the money leaves.")
+    to_budget: Id = Field(description="Id of another of your budgets, where the money goes.")
+    amount: PositiveAmount = Field(description="The money moved; > 0.")
+    date: Date
+    description: TransactionDescription = ""
+
+
+class TransferPatch(Schema):
+    amount: PositiveAmount = None
+    date: Date = None
+    description: TransactionDescription = None
+
+
+class TransferOut(Schema):
+    id: int
+    from_budget: int = Field(validation_alias="from_budget_id")
+    to_budget: int = Field(validation_alias="to_budget_id")
+    amount: MoneyOut = Field(description="The money moved, positive.")
+    date: dt.date
+    description: str
+    from_transaction: int = Field(
+        description="Id of the expense leg (amount = -amount) in `from_budget`."
+    )
+    to_transaction: int = Field(
+        description="Id of the income leg (amount = +amount) in `to_budget`."
+    )
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TransferFilters(Schema):
+    budget: Id | None = Field(None, description="Transfers from or to this budget.")
+    date_from: Date | None = Field(None, description="On or after this date (inclusive).")
+    date_to: Date | None = Field(None, description="On or before this date (inclusive).")
+
+
+# --- Spending limits -----------------------------------------------------------------
+
+
+def _month_in(value):
+    """``"YYYY-MM"`` → the month's first day; nothing else (no days, no numbers)."""
+    if isinstance(value, str):
+        try:
+            return parse_month(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("month_parsing", MONTH_INVALID)
+
+
+_MONTH_PATTERN = (
+    r"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])$"
+)
+Month = Annotated[
+    dt.date,
+    BeforeValidator(_month_in),
+    WithJsonSchema({"type": "string", "pattern": _MONTH_PATTERN, "examples": ["2026-02"]}),
+]
+MonthOut = Annotated[
+    dt.date,
+    PlainSerializer(month_key, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d{4}-\d{2}$", "examples": ["2026-02"]},
+        mode="serialization",
+    ),
+]
+
+
+class SpendingLimitIn(Schema):
+    """Create or replace (PUT): every writable field."""
+
+    category: Id = Field(description="Id of one of your categories.")
+    month: Month = Field(description="The calendar month, `YYYY-MM`.")
+    amount: PositiveAmount = Field(description="Most you mean to spend; > 0.")
+
+
+class SpendingLimitPatch(Schema):
+    category: Id = None
+    month: Month = None
+    amount: PositiveAmount = None
+
+
+class SpendingLimitOut(Schema):
+    id: int
+    budget: int = Field(validation_alias="budget_id")
+    category: int = Field(validation_alias="category_id")
+    month: MonthOut
+    amount: MoneyOut
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class SpendingLimitFilters(Schema):
+    category: Id | None = Field(None, description="Only this category's limits.")
+    month: Month | None = Field(None, description="Only this month's limits (`YYYY-MM`).")
 
 
 # --- Recurring rules -----------------------------------------------------------------

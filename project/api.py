@@ -17,6 +17,8 @@ from budgets.api import (
     recurring_router,
     transactions_router,
 )
+from budgets.api_limits import limits_router
+from budgets.api_transfers import transfers_router
 from project import database
 from project.errors import (
     NON_FIELD_ERRORS,
@@ -86,8 +88,10 @@ api.add_router("/users/", users_router)
 api.add_router("/token/", token_router)
 api.add_router("/budgets/", budgets_router)
 api.add_router("/categories/", categories_router)
+api.add_router("/budgets/", limits_router)
 api.add_router("/transactions/", transactions_router)
 api.add_router("/recurring/", recurring_router)
+api.add_router("/transfers/", transfers_router)
 api.add_router("/health/", health_router)
 
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from budgets.models import Category, RecurringRule
+from budgets import messages
+from budgets.models import Category, RecurringRule, SpendingLimit, Transaction, Transfer
 from budgets.services.recurring import recurring_rule_create
 from tests.conftest import make_budget, make_category, make_transaction, make_user
 
@@ -129,3 +130,104 @@ def test_a_rule_ending_before_it_starts_is_a_form_error_in_admin(admin_client, u
 
     assert response.status_code == 200
     assert not RecurringRule.objects.exists()
+
+
+# --- Transfers and spending limits ---------------------------------------------------------
+
+
+@pytest.fixture
+def transfer(user):
+    from budgets.services import transfer_create
+
+    household, savings = make_budget(user), make_budget(user, title="Savings")
+    return transfer_create(
+        user=user,
+        from_budget=household.pk,
+        to_budget=savings.pk,
+        amount=Decimal("25.00"),
+        date=dt.date(2026, 2, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/budgets/transfer/?q=x",
+        "/admin/budgets/transfer/{transfer}/change/",
+        "/admin/budgets/spendinglimit/?q=food",
+        "/admin/budgets/transaction/?transfer__isempty=0",
+        "/admin/budgets/transaction/{leg}/change/",
+    ],
+)
+def test_transfer_and_limit_pages_render(admin_client, user, transfer, path):
+    make_limit(user, make_budget(user), make_category(user))
+    path = path.format(transfer=transfer.pk, leg=transfer.from_transaction)
+
+    assert admin_client.get(path).status_code == 200
+
+
+def make_limit(user, budget, category):
+    return SpendingLimit.objects.create(
+        budget=budget, category=category, month=dt.date(2026, 2, 1), amount=Decimal("10.00")
+    )
+
+
+def test_deleting_a_transfer_in_the_admin_deletes_both_legs(admin_client, transfer):
+    response = admin_client.post(f"/admin/budgets/transfer/{transfer.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Transfer.objects.exists()
+    assert not Transaction.objects.exists()
+
+
+def test_a_leg_is_read_only_in_the_admin(admin_client, transfer):
+    leg = transfer.from_transaction
+
+    changed = admin_client.post(
+        f"/admin/budgets/transaction/{leg}/change/",
+        {"budget": transfer.from_budget_id, "amount": "-1.00", "date": "2026-01-01"},
+    )
+    deleted = admin_client.post(f"/admin/budgets/transaction/{leg}/delete/", {"post": "yes"})
+    bulk = admin_client.post(
+        "/admin/budgets/transaction/",
+        {"action": "delete_selected", "_selected_action": [leg], "post": "yes"},
+    )
+
+    assert changed.status_code == deleted.status_code == bulk.status_code == 403
+    assert Transaction.objects.get(pk=leg).amount == Decimal("-25.00")
+    assert Transaction.objects.filter(transfer=transfer).count() == 2
+
+
+def test_deleting_a_budget_in_the_admin_keeps_the_other_leg(admin_client, transfer):
+    response = admin_client.post(
+        f"/admin/budgets/budget/{transfer.from_budget_id}/delete/", {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not Transfer.objects.exists()
+    leg = Transaction.objects.get()
+    assert (leg.budget_id, leg.amount, leg.transfer_id) == (
+        transfer.to_budget_id,
+        Decimal("25.00"),
+        None,
+    )
+
+
+def test_a_limit_in_the_admin_needs_the_first_day_and_the_owners_category(
+    admin_client, user, other_user
+):
+    budget = make_budget(user)
+    payload = {"budget": budget.pk, "month": "2026-02-02", "amount": "10.00"}
+
+    wrong_day = admin_client.post(
+        "/admin/budgets/spendinglimit/add/", {**payload, "category": make_category(user).pk}
+    )
+    foreign = admin_client.post(
+        "/admin/budgets/spendinglimit/add/",
+        {**payload, "month": "2026-02-01", "category": make_category(other_user).pk},
+    )
+
+    assert wrong_day.status_code == foreign.status_code == 200
+    assert messages.LIMIT_MONTH_NOT_FIRST_DAY in wrong_day.content.decode()
+    assert "The category must belong to the budget&#x27;s owner." in foreign.content.decode()
+    assert not SpendingLimit.objects.exists()

@@ -51,6 +51,18 @@ CONTRACT_ROUTES = [
     ("delete", "/api/recurring/{rule_id}/"),
     ("get", "/api/recurring/{rule_id}/upcoming/"),
     ("post", "/api/transactions/import/"),
+    # Additions: transfers and spending limits.
+    ("get", "/api/transfers/"),
+    ("post", "/api/transfers/"),
+    ("get", "/api/transfers/{transfer_id}/"),
+    ("patch", "/api/transfers/{transfer_id}/"),
+    ("delete", "/api/transfers/{transfer_id}/"),
+    ("get", "/api/budgets/{budget_id}/limits/"),
+    ("post", "/api/budgets/{budget_id}/limits/"),
+    ("get", "/api/budgets/{budget_id}/limits/{limit_id}/"),
+    ("put", "/api/budgets/{budget_id}/limits/{limit_id}/"),
+    ("patch", "/api/budgets/{budget_id}/limits/{limit_id}/"),
+    ("delete", "/api/budgets/{budget_id}/limits/{limit_id}/"),
 ]
 PUBLIC = {
     ("post", "/api/users/register/"),
@@ -86,6 +98,18 @@ def test_money_is_a_string_in_responses():
     budget = SCHEMA["components"]["schemas"]["BudgetOut"]["properties"]
     assert budget["balance"]["type"] == "string"
     assert budget["initial_amount"]["type"] == "string"
+
+
+def test_transfers_and_limits_are_documented_in_their_outputs():
+    schemas = SCHEMA["components"]["schemas"]
+    assert schemas["TransferOut"]["properties"]["amount"]["type"] == "string"
+    assert schemas["SpendingLimitOut"]["properties"]["month"]["pattern"] == r"^\d{4}-\d{2}$"
+    assert schemas["TransactionOut"]["properties"]["transfer"]["description"]
+    summary = schemas["SummaryOut"]["properties"]
+    for field in ("transfers_in", "transfers_out", "transfers_count", "limits"):
+        assert summary[field]["description"]
+    limit = schemas["LimitSummaryOut"]["properties"]
+    assert {"category", "name", "month", "limit", "spent", "remaining"} <= set(limit)
 
 
 def test_no_route_exposes_password_or_other_users():

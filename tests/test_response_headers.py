@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from budgets.services.limits import spending_limit_create
 from budgets.services.recurring import recurring_rule_create
+from budgets.services.transfers import transfer_create
 from tests.conftest import PASSWORD, make_budget, make_category, make_transaction
 from tests.live import live_server
 from tests.test_concurrency import _login
@@ -26,8 +28,24 @@ def _no_content_routes(user) -> list[tuple[str, str, dict | None]]:
         start_date=dt.date.today() + dt.timedelta(days=30),
         frequency="monthly",
     )
+    transfer = transfer_create(
+        user=user,
+        from_budget=budget.id,
+        to_budget=make_budget(user, title="Savings").id,
+        amount=Decimal("5.00"),
+        date=dt.date(2026, 2, 1),
+    )
+    limit = spending_limit_create(
+        user=user,
+        budget_id=budget.id,
+        category=make_category(user, name="Groceries").id,
+        month=dt.date(2026, 2, 1),
+        amount=Decimal("100.00"),
+    )
     return [
         ("delete", f"/api/recurring/{rule.id}/", None),
+        ("delete", f"/api/transfers/{transfer.id}/", None),
+        ("delete", f"/api/budgets/{budget.id}/limits/{limit.id}/", None),
         ("delete", f"/api/transactions/{make_transaction(budget).id}/", None),
         ("delete", f"/api/categories/{make_category(user).id}/", None),
         ("delete", f"/api/budgets/{budget.id}/", None),
@@ -65,6 +83,8 @@ def test_the_204_routes_are_all_the_routes_documented_as_204():
 
     assert documented == {
         ("delete", "/api/recurring/{rule_id}/"),
+        ("delete", "/api/transfers/{transfer_id}/"),
+        ("delete", "/api/budgets/{budget_id}/limits/{limit_id}/"),
         ("delete", "/api/transactions/{transaction_id}/"),
         ("delete", "/api/categories/{category_id}/"),
         ("delete", "/api/budgets/{budget_id}/"),

@@ -1,8 +1,9 @@
 """Reads: every query that answers a GET, scoped to the caller from its first line.
 
-One module per entity (``budgets``, ``categories``, ``transactions``, ``recurring``); ``common`` has
-the id checks they share. Sort keys live here; the schemas' ``ordering`` choices are
-derived from them. Writes are in ``budgets.services``, reports in ``budgets.reports``.
+One module per entity (``budgets``, ``categories``, ``transactions``, ``recurring``,
+``transfers``, ``limits``); ``common`` has the id checks they share. Sort keys live here;
+the schemas' ``ordering`` choices are derived from them. Writes are in
+``budgets.services``, reports in ``budgets.reports``.
 """
 
 from budgets.selectors.budgets import (
@@ -12,6 +13,7 @@ from budgets.selectors.budgets import (
     budget_list,
 )
 from budgets.selectors.categories import CATEGORY_ORDERING, category_get, category_list
+from budgets.selectors.limits import spending_limit_get, spending_limit_list
 from budgets.selectors.recurring import (
     RECURRING_RULE_ORDERING,
     recurring_rule_get,
@@ -25,6 +27,7 @@ from budgets.selectors.transactions import (
     transaction_get,
     transaction_list,
 )
+from budgets.selectors.transfers import transfer_get, transfer_list
 
 __all__ = [
     "BUDGET_DEFAULT_ORDERING",
@@ -41,6 +44,10 @@ __all__ = [
     "recurring_rule_get",
     "recurring_rule_list",
     "recurring_rule_upcoming",
+    "spending_limit_get",
+    "spending_limit_list",
     "transaction_get",
     "transaction_list",
+    "transfer_get",
+    "transfer_list",
 ]

@@ -8,7 +8,11 @@ from django.db import transaction
 from budgets.models import Budget
 from budgets.selectors.budgets import budget_get
 from budgets.selectors.common import get_or_not_found
-from project.services import UNSET, Unset, assign, retry_on_conflict
+from budgets.selectors.transfers import transfer_partner_budget_ids
+from budgets.services.locking import lock_budget_to_delete
+from budgets.services.transfers import transfers_end_with_budget
+from project.errors import NotFound
+from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 
 
 @retry_on_conflict
@@ -44,9 +48,18 @@ def budget_update(
 
 @retry_on_conflict
 def budget_delete(*, user, budget_id: int) -> None:
-    """Deletes the budget and its transactions."""
+    """Deletes the budget, its transactions and spending limits. Its transfers end: the
+    leg in the other budget stays there as an ordinary transaction."""
     with transaction.atomic():
         # Lock the budget before its transactions (the global lock order): a
         # transaction being added right now either commits first and goes with the
-        # budget, or waits and then finds the budget gone.
-        get_or_not_found(Budget.objects.for_user(user).select_for_update(), budget_id).delete()
+        # budget, or waits and then finds the budget gone. The budgets it shares
+        # transfers with are locked too (their legs change), all in id order.
+        partners = transfer_partner_budget_ids(user=user, budget_id=budget_id)
+        budget = lock_budget_to_delete(user=user, budget_id=budget_id, partner_ids=partners)
+        if budget is None:
+            raise NotFound
+        if not transfer_partner_budget_ids(user=user, budget_id=budget_id) <= partners:
+            raise Retry  # a transfer to a new partner landed before our lock
+        transfers_end_with_budget(budget_id=budget_id)
+        budget.delete()

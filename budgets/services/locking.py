@@ -1,14 +1,24 @@
 """The one lock order of every budgets write, so no two requests can deadlock.
 
-Parents before children: budgets (ascending id), then categories (ascending id), then
-transactions. A delete locks the budget or category and then reaches its transactions
-(cascade / SET NULL); a transaction write therefore locks the budgets and categories it
-touches first, and its own row last. Writing a foreign key also takes FOR KEY SHARE on
-the referenced row, so that row must already be locked by then.
+Every write takes its locks in this order, skipping the steps it does not need:
 
-Recurring rules sit beside transactions: budgets, categories, then the rule, then the
-transactions it posts. Rule writes and posting first lock the owner's user row (the
-parent of everything; it caches the next due date), see ``budgets.services.recurring``.
+1. the owner's user row (FOR NO KEY UPDATE), by recurring rule writes and posting only
+   (it caches the next due date and serialises one user's posters), see
+   ``budgets.services.recurring``;
+2. budgets, ascending id (``lock_budgets``; a budget delete: ``lock_budget_to_delete``,
+   the budget and its transfer partners, still in ascending id order);
+3. categories, ascending id (``lock_categories``);
+4. the recurring rule or the transfer (``lock_transfer``), or a spending limit;
+5. transactions: the row edited (``lock_transaction``), a transfer's legs
+   (``lock_transfer_legs``) or the rows inserted (``transactions.transactions_insert``).
+
+Parents before children: a delete locks the budget or category and then reaches its
+transactions (cascade / SET NULL); a transaction write therefore locks the budgets and
+categories it touches first, and its own row last. A transfer write locks both its
+budgets, then the transfer, then its two legs; a posting locks the user, the rules'
+budgets and categories, then inserts. A recurring rule and a transfer are never locked
+by the same write (a posted occurrence is never a leg). Writing a foreign key also takes
+FOR KEY SHARE on the referenced row, so that row must already be locked by then.
 
 Each lock lasts until the surrounding ``transaction.atomic()`` ends; call these inside one.
 """
@@ -18,7 +28,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from budgets import messages
-from budgets.models import Budget, Category, Transaction
+from budgets.models import Budget, Category, Transaction, Transfer
 from budgets.selectors.common import valid_id
 from project.errors import FieldError
 
@@ -77,3 +87,34 @@ def reference_errors(
     if not set(categories_wanted) <= categories_found:
         errors["category"] = [messages.CATEGORY_NOT_FOUND]
     return FieldError(errors) if errors else None
+
+
+def lock_transfer(*, user, transfer_id: int) -> Transfer | None:
+    """Lock the caller's transfer row, after both its budgets and before its legs."""
+    if not valid_id(transfer_id):
+        return None
+    locked = Transfer.objects.for_user(user).select_for_update(of=("self",))
+    return locked.filter(pk=transfer_id).first()
+
+
+def lock_transfer_legs(*, transfer: Transfer) -> list[Transaction]:
+    """Lock a (locked) transfer's two legs, in id order: the expense leg (amount < 0)
+    and the income leg."""
+    return list(
+        Transaction.objects.filter(transfer=transfer)
+        .order_by("pk")
+        .select_for_update(of=("self",), no_key=True)
+    )
+
+
+def lock_budget_to_delete(*, user, budget_id: int, partner_ids: Iterable[int]) -> Budget | None:
+    """Lock a budget about to be deleted (FOR UPDATE) and the budgets it shares
+    transfers with (FOR NO KEY UPDATE, their legs change), all in ascending id order.
+    Returns the budget, or None when it is not the caller's."""
+    if not valid_id(budget_id):
+        return None
+    partners = {i for i in partner_ids if i != budget_id}
+    _lock_in_id_order(Budget.objects.for_user(user), (i for i in partners if i < budget_id))
+    doomed = Budget.objects.for_user(user).select_for_update().filter(pk=budget_id).first()
+    _lock_in_id_order(Budget.objects.for_user(user), (i for i in partners if i > budget_id))
+    return doomed

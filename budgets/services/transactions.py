@@ -1,8 +1,17 @@
-"""Writing transactions: record, edit or move between budgets, delete.
+"""Writing transactions: record (one or in bulk), edit or move between budgets, delete.
 
 ``budget`` and ``category`` arguments are ids that must name the caller's rows, else
 field errors (``{"budget": ["Budget not found."]}``). Locks follow
 ``budgets.services.locking``: budgets, then categories, then the transaction.
+
+A leg of a transfer is changed only through its transfer (``services.transfers``):
+editing or deleting one here is a 400 naming the transfer.
+
+**The write path.** Every transaction row is inserted, changed and deleted by the
+functions at the end of this module, whoever asks: ``transactions_insert`` (bulk-capable;
+API creates, recurring postings, CSV import rows, transfer legs, demo data),
+``transaction_change``, ``transaction_remove`` and ``transactions_unlink_transfers``.
+Anything that must follow every write (stored balances, rollups) belongs there.
 """
 
 import datetime as dt
@@ -11,8 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connections, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from budgets import messages
 from budgets.models import Transaction
 from budgets.selectors.transactions import transaction_get
 from budgets.services.locking import (
@@ -21,15 +32,17 @@ from budgets.services.locking import (
     lock_transaction,
     reference_errors,
 )
-from project.errors import NotFound
+from project.errors import NON_FIELD_ERRORS, FieldError, NotFound
 from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 
 
 @dataclass(frozen=True, slots=True)
 class NewTransaction:
-    """One transaction to insert with :func:`transaction_bulk_create`. ``budget`` and
-    ``category`` are ids; ``recurring_rule``/``recurring_date`` mark a posted occurrence
-    of a recurring rule (unique per rule and date)."""
+    """One transaction to insert with :func:`transaction_bulk_create` (or, for transfer
+    legs, :func:`transactions_insert`). ``budget`` and ``category`` are ids;
+    ``recurring_rule``/``recurring_date`` mark a posted occurrence of a recurring rule
+    (unique per rule and date); ``transfer`` makes the row a leg of that transfer. A row
+    is never both (a database check refuses it)."""
 
     budget: int
     amount: Decimal
@@ -38,13 +51,16 @@ class NewTransaction:
     description: str = ""
     recurring_rule: int | None = None
     recurring_date: dt.date | None = None
+    transfer: int | None = None
 
 
 def transaction_bulk_create(
     *, user, rows: Sequence[NewTransaction], return_objects: bool = True
 ) -> list[Transaction]:
-    """THE write path of new transactions: every one (API, recurring posting, CSV
-    import, demo data) is inserted here.
+    """The checked entry to the insert path: every new ordinary transaction (API,
+    recurring posting, CSV import, demo data) comes through here, then
+    :func:`transactions_insert`. Transfer legs are made by ``services.transfers`` only,
+    so a row here must not name a transfer (``ValueError``).
 
     Locks the budgets, then the categories the rows name (ascending ids, see
     ``locking``) until the surrounding transaction ends, so none can be deleted under
@@ -52,13 +68,13 @@ def transaction_bulk_create(
     (``{"budget": ["Budget not found."]}``) and nothing is written. Run it inside
     ``transaction.atomic()``; a unique (rule, date) clash raises ``IntegrityError``.
 
-    Returns the new transactions (one ``INSERT ... RETURNING`` per batch, Django's
-    ``bulk_create``), or nothing with ``return_objects=False``: then one prepared
-    ``INSERT`` runs for every row (``executemany``), several times faster for large
-    imports, which need no objects back.
+    Returns the new transactions, or nothing with ``return_objects=False`` (see
+    :func:`transactions_insert`).
     """
     if not rows:
         return []
+    if any(row.transfer is not None for row in rows):
+        raise ValueError("Transfer legs are written by services.transfers only.")
     errors = reference_errors(
         budgets_wanted={row.budget for row in rows},
         categories_wanted={row.category for row in rows if row.category is not None},
@@ -67,68 +83,7 @@ def transaction_bulk_create(
     )
     if errors is not None:
         raise errors
-    if not return_objects:
-        _insert_many(rows)
-        return []
-    return Transaction.objects.bulk_create(
-        Transaction(
-            budget_id=row.budget,
-            category_id=row.category,
-            amount=row.amount,
-            description=row.description,
-            date=row.date,
-            recurring_rule_id=row.recurring_rule,
-            recurring_date=row.recurring_date,
-        )
-        for row in rows
-    )
-
-
-_INSERT_COLUMNS = (
-    "created_at",
-    "updated_at",
-    "budget_id",
-    "category_id",
-    "amount",
-    "description",
-    "date",
-    "recurring_rule_id",
-    "recurring_date",
-)
-
-
-def _insert_many(rows: Sequence[NewTransaction]) -> None:
-    """The rows of ``transaction_bulk_create`` in multi-row ``INSERT`` statements (as
-    many rows per statement as the database takes parameters), values adapted the way
-    Django's own insert adapts them for this database."""
-    connection = connections[router.db_for_write(Transaction)]
-    ops, amount_field = connection.ops, Transaction._meta.get_field("amount")
-    width = len(_INSERT_COLUMNS)
-    per_statement = min(1000, (connection.features.max_query_params or 65535) // width)
-    table = ops.quote_name(Transaction._meta.db_table)
-    columns = ", ".join(ops.quote_name(column) for column in _INSERT_COLUMNS)
-    one_row = "(" + ", ".join(["%s"] * width) + ")"
-    now = ops.adapt_datetimefield_value(timezone.now())
-    digits, places = amount_field.max_digits, amount_field.decimal_places
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            params: list = []
-            for row in chunk:
-                params += (
-                    now,
-                    now,
-                    row.budget,
-                    row.category,
-                    ops.adapt_decimalfield_value(row.amount, digits, places),
-                    row.description,
-                    ops.adapt_datefield_value(row.date),
-                    row.recurring_rule,
-                    ops.adapt_datefield_value(row.recurring_date),
-                )
-            values = ", ".join([one_row] * len(chunk))
-            # Identifiers come from the model; every value is a bound parameter.
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+    return transactions_insert(rows=rows, return_objects=return_objects)
 
 
 @retry_on_conflict
@@ -167,11 +122,12 @@ def transaction_update(
             tx = lock_transaction(user=user, transaction_id=transaction_id)
             if tx is None:
                 raise NotFound
+            _refuse_transfer_leg(tx)
         else:
             tx = _lock_with_parents(
                 user=user, transaction_id=transaction_id, budget=budget, category=category
             )
-        changed = assign(
+        transaction_change(
             tx,
             budget_id=budget,
             category_id=category,
@@ -179,8 +135,6 @@ def transaction_update(
             description=description,
             date=date,
         )
-        if changed:
-            tx.save(update_fields=[*changed, "updated_at"])
     return tx
 
 
@@ -201,6 +155,7 @@ def _lock_with_parents(
         raise NotFound
     if (tx.budget_id, tx.category_id) != (current.budget_id, current.category_id):
         raise Retry
+    _refuse_transfer_leg(tx)
     errors = reference_errors(
         budgets_wanted=[] if budget is UNSET else [budget],
         categories_wanted=[] if category is UNSET or category is None else [category],
@@ -216,4 +171,137 @@ def _lock_with_parents(
 def transaction_delete(*, user, transaction_id: int) -> None:
     # A transaction has no children: only its own row is locked, by the DELETE.
     with transaction.atomic():
-        transaction_get(user=user, transaction_id=transaction_id).delete()
+        tx = transaction_get(user=user, transaction_id=transaction_id)
+        # Read without a lock, yet safe: a row is created as a leg or not at all, and
+        # a leg only ever becomes ordinary (its transfer ends with one of its budgets).
+        _refuse_transfer_leg(tx)
+        transaction_remove(tx)
+
+
+def _refuse_transfer_leg(tx: Transaction) -> None:
+    if tx.transfer_id is not None:
+        message = messages.TRANSFER_LEG.format(transfer=tx.transfer_id)
+        raise FieldError.single(NON_FIELD_ERRORS, message)
+
+
+# --- The write path ------------------------------------------------------------------
+# Callers scope every row to the user and hold the locks first (budgets, categories,
+# then the rows: ``budgets.services.locking``), inside ``transaction.atomic()``.
+
+
+def transactions_insert(
+    *, rows: Sequence[NewTransaction], return_objects: bool = True
+) -> list[Transaction]:
+    """THE insert path: every new transaction row, ordinary or a transfer leg, is
+    written here, one row or a whole batch at a time.
+
+    Returns the new transactions (one ``INSERT ... RETURNING`` per batch, Django's
+    ``bulk_create``), or nothing with ``return_objects=False``: then multi-row
+    ``INSERT`` statements without ``RETURNING`` run, several times faster for large
+    imports, which need no objects back. A unique (rule, date) clash raises
+    ``IntegrityError``.
+    """
+    if not rows:
+        return []
+    if not return_objects:
+        _insert_many(rows)
+        return []
+    return Transaction.objects.bulk_create(
+        Transaction(
+            budget_id=row.budget,
+            category_id=row.category,
+            amount=row.amount,
+            description=row.description,
+            date=row.date,
+            recurring_rule_id=row.recurring_rule,
+            recurring_date=row.recurring_date,
+            transfer_id=row.transfer,
+        )
+        for row in rows
+    )
+
+
+_INSERT_COLUMNS = (
+    "created_at",
+    "updated_at",
+    "budget_id",
+    "category_id",
+    "amount",
+    "description",
+    "date",
+    "recurring_rule_id",
+    "recurring_date",
+    "transfer_id",
+)
+
+
+def _insert_many(rows: Sequence[NewTransaction]) -> None:
+    """The rows of ``transactions_insert`` in multi-row ``INSERT`` statements (as
+    many rows per statement as the database takes parameters), values adapted the way
+    Django's own insert adapts them for this database."""
+    connection = connections[router.db_for_write(Transaction)]
+    ops, amount_field = connection.ops, Transaction._meta.get_field("amount")
+    width = len(_INSERT_COLUMNS)
+    per_statement = min(1000, (connection.features.max_query_params or 65535) // width)
+    table = ops.quote_name(Transaction._meta.db_table)
+    columns = ", ".join(ops.quote_name(column) for column in _INSERT_COLUMNS)
+    one_row = "(" + ", ".join(["%s"] * width) + ")"
+    now = ops.adapt_datetimefield_value(timezone.now())
+    digits, places = amount_field.max_digits, amount_field.decimal_places
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params: list = []
+            for row in chunk:
+                params += (
+                    now,
+                    now,
+                    row.budget,
+                    row.category,
+                    ops.adapt_decimalfield_value(row.amount, digits, places),
+                    row.description,
+                    ops.adapt_datefield_value(row.date),
+                    row.recurring_rule,
+                    ops.adapt_datefield_value(row.recurring_date),
+                    row.transfer,
+                )
+            values = ", ".join([one_row] * len(chunk))
+            # Identifiers come from the model; every value is a bound parameter.
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+
+
+def transaction_change(
+    tx: Transaction,
+    *,
+    budget_id: int | Unset = UNSET,
+    category_id: int | Unset | None = UNSET,
+    amount: Decimal | Unset = UNSET,
+    description: str | Unset = UNSET,
+    date: dt.date | Unset = UNSET,
+) -> None:
+    """Change the given fields of one (locked) row; ``UNSET`` ones stay."""
+    changed = assign(
+        tx,
+        budget_id=budget_id,
+        category_id=category_id,
+        amount=amount,
+        description=description,
+        date=date,
+    )
+    if changed:
+        tx.save(update_fields=[*changed, "updated_at"])
+
+
+def transaction_remove(tx: Transaction) -> None:
+    """Delete one (locked) row."""
+    tx.delete()
+
+
+def transactions_unlink_transfers(*, transfer_ids: QuerySet, outside_budget_id: int) -> None:
+    """Make the legs of these transfers outside ``outside_budget_id`` ordinary
+    transactions (amounts unchanged, so no balance moves). For a budget being
+    deleted: its transfers end, the other budget keeps its leg. Every budget
+    involved must be locked."""
+    Transaction.objects.filter(transfer__in=transfer_ids).exclude(
+        budget_id=outside_budget_id
+    ).update(transfer=None, updated_at=timezone.now())

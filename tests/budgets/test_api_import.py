@@ -2,6 +2,7 @@
 never 500, nothing written), options, isolation, and an export importing back."""
 
 import codecs
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -316,3 +317,63 @@ def test_a_truncated_multipart_body_has_no_file(auth_client, budget):
     # Django drops a part that never ends: the upload arrived without its file.
     assert (response.status_code, response.json()) == (400, {"file": ["File is required."]})
     assert not Transaction.objects.exists()
+
+
+# --- Transfer legs in a file ------------------------------------------------------------
+
+
+def transfer_to_savings(client, user, budget):
+    """A Savings budget and a transfer of 40.00 from ``budget`` (Household) to it."""
+    savings = make_budget(user, title="Savings", initial_amount=Decimal("1.00"))
+    payload = {"from_budget": budget.pk, "to_budget": savings.pk, "amount": "40.00",
+               "date": "2026-02-01", "description": "Rainy day"}  # fmt: skip
+    return savings, client.post("/api/transfers/", payload).json()
+
+
+def test_transfer_legs_reimport_as_ordinary_transactions(auth_client, user, budget):
+    savings, transfer = transfer_to_savings(auth_client, user, budget)
+    legs = {transfer["from_transaction"], transfer["to_transaction"]}
+    exported = b"".join(auth_client.get("/api/transactions/export/").streaming_content)
+
+    # While the legs exist, they are the duplicates of their rows: nothing changes.
+    again = upload(auth_client, exported)
+    assert (again.status_code, again.json()["skipped_duplicates"]) == (201, 2)
+    # The transfer gone, its rows come back as an ordinary expense and income.
+    assert auth_client.delete(f"/api/transfers/{transfer['id']}/").status_code == 204
+    back = upload(auth_client, exported)
+
+    assert (back.status_code, back.json()["imported"]) == (201, 2)
+    rows = Transaction.objects.order_by("amount").values_list("pk", "budget", "amount", "transfer")
+    assert [(budget_id, amount, link) for _, budget_id, amount, link in rows] == [
+        (budget.pk, Decimal("-40.00"), None),
+        (savings.pk, Decimal("40.00"), None),
+    ]
+    assert not {pk for pk, *_ in rows} & legs
+    summary = auth_client.get(f"/api/budgets/{savings.pk}/summary/").json()
+    assert (summary["income_total"], summary["transfers_in"]) == ("40.00", "0.00")
+    # Ordinary now: editable through /api/transactions/ like any other.
+    first = rows[0][0]
+    assert auth_client.patch(f"/api/transactions/{first}/", {"amount": "-41.00"}).status_code == 200
+
+
+def test_an_import_never_edits_a_leg(auth_client, user, budget):
+    _, transfer = transfer_to_savings(auth_client, user, budget)
+    before = list(Transaction.objects.order_by("pk").values())
+
+    response = upload(
+        auth_client,
+        csv_text("2026-02-01,Household,,Rainy day,-40.00", "2026-02-01,Savings,,Rainy day,40.00"),
+        allow_duplicates="true",
+    )
+
+    assert (response.status_code, response.json()["imported"]) == (201, 2)
+    assert (
+        list(Transaction.objects.filter(pk__in=[r["id"] for r in before]).order_by("pk").values())
+        == before
+    )
+    copies = Transaction.objects.exclude(pk__in=[r["id"] for r in before])
+    assert list(copies.values_list("transfer", flat=True)) == [None, None]
+    leg = transfer["from_transaction"]
+    refused = auth_client.patch(f"/api/transactions/{leg}/", {"amount": "-1.00"})
+    assert refused.status_code == 400
+    assert Transaction.objects.get(pk=leg).amount == Decimal("-40.00")

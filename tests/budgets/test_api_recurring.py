@@ -11,6 +11,7 @@ from django.utils import timezone
 from budgets import messages
 from budgets.models import RecurringRule, Transaction
 from budgets.services.recurring import MAX_BACKFILL
+from tests.budgets.test_reports import SUMMARY_QUERIES
 from tests.conftest import TIMESTAMP, make_budget, make_category
 
 URL = "/api/recurring/"
@@ -411,7 +412,7 @@ def test_reads_post_at_most_the_per_request_limit(auth_client, budget, settings)
 @pytest.mark.parametrize(
     ("path", "queries"),
     [("/api/transactions/", 3), ("/api/budgets/", 3), ("/api/budgets/{budget}/", 2),
-     ("/api/budgets/{budget}/summary/", 4)],
+     ("/api/budgets/{budget}/summary/", SUMMARY_QUERIES)],
 )  # fmt: skip
 def test_reads_cost_no_extra_query_when_nothing_is_due(
     auth_client, budget, django_assert_num_queries, path, queries

@@ -43,6 +43,7 @@ def test_create_transaction(auth_client, budget, category):
         "description": "Groceries",
         "date": "2026-02-15",
         "recurring_rule": None,
+        "transfer": None,
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
     }

@@ -20,8 +20,16 @@ EXPORT_URL = "/api/transactions/export/"
 HEADER = ["date", "budget", "category", "description", "amount"]
 NOT_FOUND = {"detail": "Not found."}
 DATE_INVALID = "must be a valid date (YYYY-MM-DD)."
-# Auth (1: the user), the budget with its balance (1), per category (1), per month (1).
-SUMMARY_QUERIES = 4
+# Auth (1: the user), the budget with its balance (1), per category (1), per month (1),
+# transfer totals (1), spending limits (1) and their spending (1).
+SUMMARY_QUERIES = 7
+# What the summary adds for a budget without transfers or spending limits.
+NO_TRANSFERS_NOR_LIMITS = {
+    "transfers_in": "0.00",
+    "transfers_out": "0.00",
+    "transfers_count": 0,
+    "limits": [],
+}
 
 
 def summary_url(budget_id: int) -> str:
@@ -84,6 +92,7 @@ def summary_body(budget, ids, *, income, expense, count, by_category, by_month):
         "expense_total": expense,
         "balance": "5779.65",
         "transactions_count": count,
+        **NO_TRANSFERS_NOR_LIMITS,
         "by_category": [
             {
                 "category": ids[name],
@@ -115,6 +124,7 @@ def test_summary_of_the_whole_budget(auth_client, household):
         "expense_total": "1340.60",
         "balance": "5779.65",
         "transactions_count": 8,
+        **NO_TRANSFERS_NOR_LIMITS,
         # By name, uncategorised last.
         "by_category": [
             {
@@ -273,6 +283,7 @@ def test_summary_of_a_budget_without_transactions(auth_client, user):
         "expense_total": "0.00",
         "balance": "250.00",
         "transactions_count": 0,
+        **NO_TRANSFERS_NOR_LIMITS,
         "by_category": [],
         "by_month": [],
     }

@@ -9,7 +9,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from budgets.models import TRANSACTION_AMOUNT_MAX, Budget, Category, RecurringRule, Transaction
+from budgets.models import (
+    TRANSACTION_AMOUNT_MAX,
+    Budget,
+    Category,
+    RecurringRule,
+    Transaction,
+    Transfer,
+)
 from tests.conftest import ApiClient, make_budget, make_transaction
 from users.models import User
 
@@ -92,10 +99,21 @@ def test_seed_demo_reports_add_up_through_the_api(db):
         summary = response.json()
         money = {
             key: Decimal(summary[key])
-            for key in ("initial_amount", "income_total", "expense_total", "balance")
+            for key in (
+                "initial_amount",
+                "income_total",
+                "expense_total",
+                "transfers_in",
+                "transfers_out",
+                "balance",
+            )
         }
         assert money["balance"] == (
-            money["initial_amount"] + money["income_total"] - money["expense_total"]
+            money["initial_amount"]
+            + money["income_total"]
+            - money["expense_total"]
+            + money["transfers_in"]
+            - money["transfers_out"]
         )
         assert money["balance"] == budget.initial_amount + sum(
             budget.transactions.values_list("amount", flat=True), Decimal("0")
@@ -108,13 +126,27 @@ def test_seed_demo_reports_add_up_through_the_api(db):
         months = [row["month"] for row in summary["by_month"]]
         assert months == sorted(months)
         assert len(months) <= 12
-        counted += summary["transactions_count"]
+        counted += summary["transactions_count"] + summary["transfers_count"]
         if budget.title == "Household":
             # Rent is paid on the 1st of every month: all 12 months show up.
             assert len(months) == 12
             # The salary covers a year of spending.
             assert money["income_total"] > money["expense_total"]
+            # It moves money to the other two every month.
+            assert money["transfers_in"] == 0 < money["transfers_out"]
+            # Groceries, eating out and entertainment have limits in the last 3 months.
+            limited = {(row["name"], row["month"]) for row in summary["limits"]}
+            assert len(limited) == len(summary["limits"]) == 9
+            assert {name for name, _ in limited} == {"Groceries", "Eating out", "Entertainment"}
+            assert all(
+                Decimal(row["limit"]) - Decimal(row["spent"]) == Decimal(row["remaining"])
+                for row in summary["limits"]
+            )
+        else:
+            assert money["transfers_in"] > 0 == money["transfers_out"]
+            assert summary["limits"] == []
     assert counted == 300
+    assert Transfer.objects.filter(from_budget__user__username="demo").count() in (22, 24)
 
 
 def test_seed_demo_is_repeatable_with_a_seed(db):
@@ -160,7 +192,7 @@ def test_seed_demo_reset_replaces_only_the_demo_users_data(db, user):
     assert demo.check_password("Another-Long-Passw0rd")
 
 
-@pytest.mark.parametrize("count", [0, 5, 11_000])
+@pytest.mark.parametrize("count", [0, 1, 4, 5, 40, 83, 11_000])
 def test_seed_demo_creates_exactly_the_requested_number(db, count):
     # 5 is fewer than the monthly items (salary, rent...); 11,000 takes three batches.
     seed(transactions=count, seed=3, username="newcomer")
@@ -195,6 +227,8 @@ def test_seed_demo_adds_recurring_rules_that_start_tomorrow(db):
     assert min(rules.values_list("start_date", flat=True)) == today + dt.timedelta(days=1)
     streaming = rules.get(description="Streaming")
     assert streaming.start_date.day == 31
+    # Transfers are transfers, not rules that post one side of them.
+    assert not rules.filter(description__icontains="transfer").exists()
     assert Transaction.objects.filter(budget__user=demo).count() == 50  # nothing posted yet
     demo.refresh_from_db()
     assert demo.recurring_next_due == today + dt.timedelta(days=1)

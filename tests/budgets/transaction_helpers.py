@@ -25,6 +25,7 @@ def expected(tx: Transaction) -> dict:
         "description": tx.description,
         "date": tx.date.isoformat(),
         "recurring_rule": tx.recurring_rule_id,
+        "transfer": tx.transfer_id,
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
     }

@@ -4,9 +4,11 @@
     python manage.py seed_demo --transactions 100000 --seed 42 --reset
 
 Money is built from whole cents (``cents_to_money``), never from floats.
-Rows are written through the transactions service's bulk write path in batches inside
-one transaction, so a failed run leaves nothing behind; it works the same on SQLite and
-PostgreSQL. A few recurring rules carry the monthly items on from tomorrow.
+Transactions are written through the transactions service's bulk write path in batches,
+the monthly transfers (two legs each), a few spending limits and recurring rules through
+the services, all inside one transaction, so a failed run leaves nothing behind; it works
+the same on SQLite and PostgreSQL. The recurring rules carry the monthly items on from
+tomorrow.
 """
 
 import datetime as dt
@@ -21,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from budgets import services
 from budgets.models import Budget, Category, cents_to_money
 from budgets.recurrence import Frequency, Schedule
 from budgets.services.recurring import recurring_rule_create
@@ -87,6 +90,13 @@ EVERYDAY = [
 # A spec is everything a transaction needs, kept light so 100,000 of them are cheap:
 # (date, budget key, category name or None, description, signed cents).
 Spec = tuple[dt.date, str, str | None, str, int]
+# A transfer: (date, from budget key, to budget key, description, cents moved).
+TransferSpec = tuple[dt.date, str, str, str, int]
+# A monthly spending limit: (category name, month's first day, cents).
+LimitSpec = tuple[str, dt.date, int]
+LIMITED_CATEGORIES = (GROCERIES, EATING_OUT, ENTERTAINMENT)
+LIMITED_MONTHS = 3
+MIN_LIMIT = 5_000
 
 
 def round_up(cents: int, step: int) -> int:
@@ -120,8 +130,9 @@ def everyday_specs(rng: random.Random, count: int, start: dt.date, end: dt.date)
 
 def monthly_specs(
     everyday: list[Spec], months: list[dt.date], utilities: list[int], today: dt.date
-) -> list[Spec]:
-    """Salary, rent, bills and transfers, on fixed days of every month (none in the future).
+) -> tuple[list[Spec], list[TransferSpec]]:
+    """Salary, rent and bills, and transfers from Household to Holidays and Savings, on
+    fixed days of every month (none in the future).
 
     The monthly amounts cover the generated spending, so balances stay plausible
     whether there are 1,500 or 100,000 everyday transactions.
@@ -140,31 +151,75 @@ def monthly_specs(
     salary = max(BASE_SALARY, round_up(household_out * 108 // 100 // len(months), 10_000))
 
     specs: list[Spec] = []
+    transfers: list[TransferSpec] = []
     for first, utility in zip(months, utilities, strict=True):
         specs += [
             (first, HOUSEHOLD, RENT, "Rent", -RENT_CENTS),
             (first.replace(day=12), HOUSEHOLD, UTILITIES, "Electricity and water", -utility),
             (first.replace(day=25), HOUSEHOLD, SALARY, "Salary, ACME Ltd", salary),
-            (first.replace(day=26), HOUSEHOLD, None, "Transfer to Holidays", -holiday_transfer),
-            (first.replace(day=26), HOLIDAYS, None, "Transfer from Household", holiday_transfer),
-            (first.replace(day=26), HOUSEHOLD, None, "Transfer to Savings", -SAVINGS_TRANSFER),
-            (first.replace(day=26), SAVINGS, None, "Transfer from Household", SAVINGS_TRANSFER),
         ]
-    return [spec for spec in specs if spec[0] <= today]
+        transfers += [
+            (first.replace(day=26), HOUSEHOLD, HOLIDAYS, "Holiday savings", holiday_transfer),
+            (first.replace(day=26), HOUSEHOLD, SAVINGS, "Rainy-day savings", SAVINGS_TRANSFER),
+        ]
+    return [spec for spec in specs if spec[0] <= today], [t for t in transfers if t[0] <= today]
 
 
-def demo_specs(rng: random.Random, count: int, today: dt.date) -> tuple[dt.date, list[Spec]]:
-    """Exactly ``count`` transactions between the first day of 11 months ago and today."""
+def limit_specs(specs: list[Spec], months: list[dt.date]) -> list[LimitSpec]:
+    """Household's limits for its everyday categories over the last three months, at
+    about the average monthly spending: some months end up over the limit."""
+    spent = Counter()
+    for _, budget, category, _, cents in specs:
+        if budget == HOUSEHOLD and category in LIMITED_CATEGORIES and cents < 0:
+            spent[category] -= cents
+    return [
+        (category, month, max(MIN_LIMIT, round_up(spent[category] // len(months), 1_000)))
+        for month in months[-LIMITED_MONTHS:]
+        for category in LIMITED_CATEGORIES
+    ]
+
+
+def demo_specs(
+    rng: random.Random, count: int, today: dt.date
+) -> tuple[dt.date, list[Spec], list[TransferSpec], list[LimitSpec]]:
+    """Exactly ``count`` transactions between the first day of 11 months ago and today;
+    each transfer is two of them (its legs)."""
     months = month_starts(today, MONTHS)
     utilities = [rng.randint(7_000, 16_000) for _ in months]
     # How many monthly items there are, to know how many everyday ones make up the rest.
-    fixed_count = len(monthly_specs([], months, utilities, today))
+    singles, transfers = monthly_specs([], months, utilities, today)
+    fixed_count = len(singles) + 2 * len(transfers)
     everyday = everyday_specs(rng, max(0, count - fixed_count), months[0], today)
-    fixed = monthly_specs(everyday, months, utilities, today)
-    specs = sorted(fixed + everyday, key=lambda spec: spec[0])
-    if len(specs) > count:  # fewer transactions than monthly items: keep the oldest
-        specs = specs[:count]
-    return months[0], specs
+    singles, transfers = monthly_specs(everyday, months, utilities, today)
+    specs = sorted(singles + everyday, key=lambda spec: spec[0])
+    if fixed_count > count:
+        specs, transfers = _oldest(rng, count, specs, transfers, months[0], today)
+    return months[0], specs, transfers, limit_specs(specs, months)
+
+
+def _oldest(
+    rng: random.Random,
+    count: int,
+    specs: list[Spec],
+    transfers: list[TransferSpec],
+    start: dt.date,
+    today: dt.date,
+) -> tuple[list[Spec], list[TransferSpec]]:
+    """Fewer transactions than monthly items: keep the oldest, a transfer only whole;
+    a last free slot that only a transfer could have taken gets an everyday item."""
+    timeline = sorted(
+        [(s[0], 1, s) for s in specs] + [(t[0], 2, t) for t in transfers],
+        key=lambda entry: entry[0],
+    )
+    kept_specs: list[Spec] = []
+    kept_transfers: list[TransferSpec] = []
+    room = count
+    for _, size, item in timeline:
+        if size <= room:
+            (kept_transfers if size == 2 else kept_specs).append(item)
+            room -= size
+    kept_specs += everyday_specs(rng, room, start, today)
+    return sorted(kept_specs, key=lambda spec: spec[0]), kept_transfers
 
 
 def next_on_day(today: dt.date, day: int) -> dt.date:
@@ -189,14 +244,8 @@ def recurring_specs(today: dt.date) -> list[tuple]:
         ),
         (HOUSEHOLD, ENTERTAINMENT, "Streaming", -1_299, Frequency.MONTHLY, next_on_day(today, 31)),
         (HOUSEHOLD, None, "Gym", -990, Frequency.WEEKLY, today + dt.timedelta(days=1)),
-        (
-            SAVINGS,
-            None,
-            "Transfer from Household",
-            SAVINGS_TRANSFER,
-            Frequency.MONTHLY,
-            next_on_day(today, 26),
-        ),
+        # Money between budgets moves by transfers (not rules): Savings earns interest.
+        (SAVINGS, None, "Interest", 1_250, Frequency.MONTHLY, next_on_day(today, 28)),
         (
             HOUSEHOLD,
             None,
@@ -266,7 +315,7 @@ class Command(BaseCommand):
 
         rng = random.Random(options["seed"])  # noqa: S311 - demo data, not security
         today = timezone.localdate()
-        start, specs = demo_specs(rng, count, today)
+        start, specs, transfers, limits = demo_specs(rng, count, today)
 
         with transaction.atomic():
             user = user_model.objects.filter(username_key=identity_key(username)).first()
@@ -281,7 +330,8 @@ class Command(BaseCommand):
                         f'User "{user.username}" already has budgets. Run again with --reset '
                         "to delete them and create fresh demo data."
                     )
-                Budget.objects.for_user(user).delete()  # their transactions go with them
+                # Their transactions, transfers and limits go with them.
+                Budget.objects.for_user(user).delete()
                 Category.objects.for_user(user).delete()
             try:
                 password_validation.validate_password(password, user=user)
@@ -289,12 +339,13 @@ class Command(BaseCommand):
                 raise CommandError(f"Invalid --password: {' '.join(exc.messages)}") from exc
             user.set_password(password)
             user.save()
-            self._create_data(user, start, specs)
+            self._create_data(user, start, specs, transfers, limits)
 
         self.stdout.write(self.style.SUCCESS(f'Demo data ready for "{user.username}".'))
         self.stdout.write(
-            f"  {len(BUDGETS)} budgets, {len(CATEGORIES)} categories, {len(specs)} "
-            f"transactions from {start} to {today}, "
+            f"  {len(BUDGETS)} budgets, {len(CATEGORIES)} categories, "
+            f"{len(specs) + 2 * len(transfers)} transactions from {start} to {today} "
+            f"({len(transfers)} transfers between budgets), {len(limits)} spending limits, "
             f"{len(recurring_specs(today))} recurring rules from tomorrow on"
         )
         self.stdout.write(f"  username: {user.username}")
@@ -304,7 +355,14 @@ class Command(BaseCommand):
             "press Authorize, then try GET /api/budgets/{id}/summary/."
         )
 
-    def _create_data(self, user, start: dt.date, specs: list[Spec]) -> None:
+    def _create_data(
+        self,
+        user,
+        start: dt.date,
+        specs: list[Spec],
+        transfers: list[TransferSpec],
+        limits: list[LimitSpec],
+    ) -> None:
         budgets = {
             key: Budget.objects.create(
                 user=user,
@@ -319,7 +377,7 @@ class Command(BaseCommand):
         categories[None] = None
 
         with tqdm(
-            total=len(specs),
+            total=len(specs) + 2 * len(transfers),
             desc="Transactions",
             unit="tx",
             file=_ProgressFile(self.stderr),
@@ -341,12 +399,31 @@ class Command(BaseCommand):
                     ],
                 )
                 progress.update(len(batch))
+            # Few enough to go through the services, which write both legs of each.
+            for day, source, target, description, cents in transfers:
+                services.transfer_create(
+                    user=user,
+                    from_budget=budgets[source].pk,
+                    to_budget=budgets[target].pk,
+                    amount=cents_to_money(cents),
+                    date=day,
+                    description=description,
+                )
+                progress.update(2)
+        for category, month, cents in limits:
+            services.spending_limit_create(
+                user=user,
+                budget_id=budgets[HOUSEHOLD].pk,
+                category=categories[category].pk,
+                month=month,
+                amount=cents_to_money(cents),
+            )
         self._create_recurring_rules(user, budgets, categories)
 
     def _create_recurring_rules(self, user, budgets, categories) -> None:
         """Rules that carry the monthly items on from tomorrow (nothing is posted now,
         so the history keeps exactly --transactions rows; reads post them as they fall
-        due)."""
+        due). Rules post ordinary transactions; the monthly transfers are not rules."""
         today = timezone.localdate()
         for budget, category, description, cents, frequency, first in recurring_specs(today):
             recurring_rule_create(
