@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_concurrency import HOST, PostgresDatabase, Server, _free_port
+from tests.support.servers import free_port
+from tests.test_concurrency import HOST, PostgresDatabase, Server
 
 
 class LiveServer(Server):
@@ -81,7 +82,7 @@ class PrivateCluster:
             pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
         self.dir = Path(tempfile.mkdtemp(prefix="budget-test-pg-"))
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgres://postgres@{HOST}:{self.port}/postgres"
         # initdb and postgres refuse to run as root: use the postgres account then.
         self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []

@@ -9,23 +9,19 @@ threads then write to one budget at the same moment; every request must succeed
 
 import contextlib
 import http.client
-import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-BIN_DIR = Path(sys.executable).parent
+# Re-exported for the test modules that build on this one.
+from tests.support.servers import PROJECT_DIR as PROJECT_DIR
+from tests.support.servers import AppServer, PostgresDatabase, http_request
+from tests.support.servers import tail as _tail
+
 HOST = "127.0.0.1"
 WORKERS = 3
 THREADS = 40
@@ -34,120 +30,27 @@ REQUEST_TIMEOUT = 30
 PASSWORD = "Corr3ct-Horse-Battery"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "<no log>"
-
-
-class PostgresDatabase:
-    """A uniquely named database on the server of the test run's DATABASE_URL."""
-
-    def __init__(self, server_url: str):
-        self.server_url = server_url
-        self.name = f"budget_concurrency_{uuid.uuid4().hex[:12]}"
-        parts = urlsplit(server_url)
-        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
-
-    def _admin(self):
-        import psycopg
-
-        # The maintenance database named in the URL (e.g. "postgres"); libpq takes
-        # postgres:// and postgresql:// URLs as they are.
-        return psycopg.connect(self.server_url, autocommit=True)
-
-    def create(self) -> None:
-        with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
-
-    def drop(self) -> None:
-        with self._admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-class Server:
-    """``gunicorn project.wsgi:application`` on its own database, spoken to over HTTP."""
+class Server(AppServer):
+    """``gunicorn project.wsgi:application`` (WORKERS sync workers) on its own database,
+    spoken to over HTTP; ``env`` may be extended before ``start()``."""
 
     def __init__(self, database_url: str, log_dir: Path):
-        self.port = _free_port()
-        self.log_path = log_dir / "gunicorn.log"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "project.settings",
-            "DATABASE_URL": database_url,
-            "DEBUG": "false",
-            "SECRET_KEY": "test",
-            "AUTH_RATE_LIMIT": "1000/min",
-            "ALLOWED_HOSTS": HOST,
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.process: subprocess.Popen | None = None
-        self._log = None
-
-    def migrate(self) -> None:
-        result = subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        super().__init__(
+            env={
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "project.settings",
+                "DATABASE_URL": database_url,
+                "DEBUG": "false",
+                "SECRET_KEY": "test",
+                "AUTH_RATE_LIMIT": "1000/min",
+                "ALLOWED_HOSTS": HOST,
+                "PYTHONUNBUFFERED": "1",
+            },
+            log_path=log_dir / "gunicorn.log",
+            workers=WORKERS,
+            timeout=60,
+            startup_timeout=STARTUP_TIMEOUT,
         )
-        assert result.returncode == 0, f"migrate failed:\n{result.stdout}\n{result.stderr}"
-
-    def start(self) -> None:
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                str(BIN_DIR / "gunicorn"),
-                "project.wsgi:application",
-                "--workers",
-                str(WORKERS),
-                "--worker-class",
-                "sync",
-                "--bind",
-                f"{HOST}:{self.port}",
-                "--timeout",
-                "60",
-                "--graceful-timeout",
-                "5",
-            ],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"gunicorn exited:\n{_tail(self.log_path)}"
-            try:
-                status, body = self.request("GET", "/up", timeout=1)
-            except OSError:
-                time.sleep(0.1)
-                continue
-            if status == 200 and body == {"status": "ok"}:
-                return
-            time.sleep(0.1)
-        pytest.fail(f"gunicorn did not answer /up in time:\n{_tail(self.log_path)}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self._log is not None:
-            self._log.close()
 
     def exchange(
         self,
@@ -159,37 +62,10 @@ class Server:
         timeout: float = REQUEST_TIMEOUT,
     ) -> tuple[int, http.client.HTTPMessage, bytes]:
         """One HTTP request: status, response headers and raw body."""
-        sent = {"Accept": "application/json", **(headers or {})}
-        body = None
-        if payload is not None:
-            body = json.dumps(payload).encode()
-            sent["Content-Type"] = "application/json"
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
-        try:
-            conn.request(method, path, body=body, headers=sent)
-            response = conn.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            conn.close()
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        payload: dict | None = None,
-        token: str | None = None,
-        timeout: float = REQUEST_TIMEOUT,
-    ) -> tuple[int, object]:
-        """One HTTP request: status and the decoded JSON body (None when empty)."""
-        status, _, raw = self.exchange(method, path, payload, token, timeout=timeout)
-        if not raw:
-            return status, None
-        try:
-            return status, json.loads(raw)
-        except ValueError:
-            return status, raw.decode(errors="replace")
+        response = http_request(
+            self.port, method, path, payload, token=token, headers=headers, timeout=timeout
+        )
+        return response.status, response.headers, response.raw
 
 
 @contextlib.contextmanager
