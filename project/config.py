@@ -6,6 +6,7 @@ format, SQLite tuning) can be unit-tested without reloading Django settings.
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -34,6 +35,23 @@ def secret_key(*, value: str, debug: bool) -> str:
     if not debug and value.lower().startswith(_PLACEHOLDER_PREFIXES):
         raise ConfigurationError(SECRET_KEY_PLACEHOLDER)
     return value
+
+
+def refuse_placeholder_passwords(*, debug: bool, **urls: str) -> None:
+    """With DEBUG off, refuse a DATABASE_URL or CACHE_URL whose password is still a
+    placeholder from .env.example (``CHANGE-ME...``), as SECRET_KEY is refused."""
+    if debug:
+        return
+    for name, url in urls.items():
+        try:
+            password = urlsplit(url or "").password or ""
+        except ValueError:
+            continue  # malformed URLs are reported by the parser of that setting
+        if password.lower().startswith(_PLACEHOLDER_PREFIXES):
+            raise ConfigurationError(
+                f"{name} holds a placeholder password; set a real one when DEBUG is off "
+                "(e.g. POSTGRES_PASSWORD in .env)."
+            )
 
 
 def rate_limit(value: str) -> str:

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "ninja",
     "ninja_jwt",
     "ninja_jwt.token_blacklist",
+    # Management commands: migrate under a lock, wait_for_db (project/management/).
+    "project",
     "users",
     "budgets",
 ]
@@ -84,6 +86,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": config.cache(env.str("CACHE_URL", default=""))}
+config.refuse_placeholder_passwords(
+    debug=DEBUG,
+    DATABASE_URL=env.str("DATABASE_URL", default=""),
+    CACHE_URL=env.str("CACHE_URL", default=""),
+)
 
 AUTH_USER_MODEL = "users.User"
 # New hashes: Argon2id. The others only verify existing hashes (Django's earlier defaults);
