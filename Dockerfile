@@ -4,35 +4,42 @@
 #   docker compose up --build            # the full stack, see docker-compose.yml
 #
 # Stage "build" makes a virtualenv with the runtime dependencies only (never the `dev`
-# extra) and runs collectstatic; the final stage copies the venv and the app into a clean
-# python:slim image and runs as an unprivileged user.
+# extra), at exactly the versions and hashes of uv.lock, and runs collectstatic; the
+# final stage copies the venv and the app into a clean python:slim image and runs as an
+# unprivileged user.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # ---------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS build
 
+# The uv that reads uv.lock; CI checks it is the version the lock itself pins.
+ARG UV_VERSION=0.13.9
+
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
 
-# A venv without pip/setuptools of its own: the base image's pip installs into it
-# (`pip --python`), so the copied venv holds only the runtime packages.
-RUN python -m venv --without-pip /opt/venv
+# uv lives in the build stage only; the runtime image gets the venv it makes.
+RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 
 WORKDIR /app
 
-# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes.
-# The runtime list is read from [project].dependencies; the project itself is not
-# installed (the code runs from /app), so no package stubs are needed here.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps) + '\n')" \
-    && pip --python /opt/venv/bin/python install --no-cache-dir -r /tmp/requirements.txt \
-    && pip --python /opt/venv/bin/python check
+# Dependencies first, in their own layer: rebuilt only when pyproject.toml or uv.lock
+# change. --locked refuses to build when uv.lock no longer matches pyproject.toml
+# (regenerate it with `uv lock`); the project itself is not installed (the code runs
+# from /app).
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-install-project --no-dev --python /usr/local/bin/python3 \
+    && uv pip check --python /opt/venv/bin/python
 
 # The application (.dockerignore keeps .git, .venv, tests, databases, caches and .env out).
 COPY . .
@@ -72,6 +79,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/up' % os.environ.get('PORT', '8000'), timeout=4)"]
 
-# Waits for the database, migrates, then execs gunicorn (PID 1, graceful on SIGTERM).
-# Any arguments replace that: `docker run IMAGE python manage.py createsuperuser`.
+# Waits for the database, then execs gunicorn (PID 1, graceful on SIGTERM); migrates
+# first only with MIGRATE_ON_START=true. `migrate` as the argument: wait, migrate, exit
+# (the compose stack's one-shot `migrate` service). Any other arguments replace all that:
+# `docker run IMAGE python manage.py createsuperuser`.
 ENTRYPOINT ["/app/docker-entrypoint.sh"]

@@ -1,7 +1,11 @@
 #!/bin/sh
-# Start the Budget Tracker API: wait for the database, migrate, then serve with gunicorn.
+# Start the Budget Tracker API: wait for the database, then serve with gunicorn.
 #
-#   docker-entrypoint.sh            wait for the DB, `manage.py migrate`, exec gunicorn
+#   docker-entrypoint.sh            wait for the DB, exec gunicorn (migrates first only
+#                                   with MIGRATE_ON_START=true)
+#   docker-entrypoint.sh migrate    wait for the DB, `manage.py migrate`, exit: the compose
+#                                   stack's one-shot `migrate` service (concurrent runs wait
+#                                   for each other on a PostgreSQL advisory lock)
 #   docker-entrypoint.sh CMD ARGS   exec CMD ARGS instead (no wait, no migrate), e.g.
 #                                   `docker compose run --rm api python manage.py createsuperuser`
 #
@@ -12,77 +16,56 @@
 #   BIND_HOST                  address to bind (default 0.0.0.0; CI uses 127.0.0.1)
 #   WEB_CONCURRENCY            gunicorn workers (default 2 x CPUs + 1, at most WEB_CONCURRENCY_MAX)
 #   WEB_CONCURRENCY_MAX        cap for that default (default 8)
+#   GUNICORN_WORKER_CLASS      sync (default; chosen by measurement, see the README) or gthread
+#   GUNICORN_THREADS           threads per worker for gthread (default 1)
 #   GUNICORN_TIMEOUT           seconds a worker may spend on one request (default 30)
 #   GUNICORN_GRACEFUL_TIMEOUT  seconds in-flight requests get after SIGTERM (default 25;
 #                              keep it below the orchestrator's stop timeout)
+#   FORWARDED_ALLOW_IPS        the only peers whose X-Forwarded-* headers gunicorn trusts:
+#                              the reverse proxy (default 127.0.0.1,::1)
 #   GUNICORN_CMD_ARGS          extra gunicorn flags, read by gunicorn itself
 #   DB_WAIT_TIMEOUT            seconds to wait for the database before giving up (default 60)
-#   MIGRATE_ON_START           "false" skips `migrate` (when a release step runs it instead)
+#   MIGRATE_ON_START           "true": migrate before serving (one container on its own; with
+#                              several replicas run `migrate` once instead). Default false.
 #   LOG_LEVEL                  gunicorn error-log level too (default info)
 set -eu
 
 # Run from the project root (where manage.py is), wherever we are called from.
 cd "$(dirname "$0")"
 
-if [ "$#" -gt 0 ]; then
-    exec "$@"
-fi
-
 log() {
     echo "entrypoint: $*" >&2
 }
 
-# --- 1. wait for the database (bounded) ------------------------------------------------
-log "waiting for the database (at most ${DB_WAIT_TIMEOUT:-60}s)"
-# PGCONNECT_TIMEOUT bounds each attempt against an address that never answers.
-PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-5}" python - <<'PY'
-import os
-import sys
-import time
+wait_for_db() {
+    log "waiting for the database (at most ${DB_WAIT_TIMEOUT:-60}s)"
+    # PGCONNECT_TIMEOUT bounds each attempt against an address that never answers.
+    PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-5}" \
+        python manage.py wait_for_db --timeout "${DB_WAIT_TIMEOUT:-60}"
+}
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-import django  # noqa: E402
-from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+migrate() {
+    log "applying migrations"
+    python manage.py migrate --noinput
+}
 
-try:
-    django.setup()
-except ImproperlyConfigured as exc:
-    sys.exit(f"entrypoint: configuration error: {exc}")
-from django.db import connections  # noqa: E402
-from django.db.utils import OperationalError  # noqa: E402
+if [ "$#" -gt 0 ]; then
+    if [ "$*" = migrate ]; then
+        wait_for_db
+        migrate
+        exit 0
+    fi
+    exec "$@"
+fi
 
-timeout = float(os.environ.get("DB_WAIT_TIMEOUT") or 60)
-deadline = time.monotonic() + timeout
-attempt = 0
-while True:
-    attempt += 1
-    try:
-        for alias in connections:
-            connections[alias].ensure_connection()
-    except OperationalError as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            print(f"entrypoint: database still unreachable after {timeout:g}s "
-                  f"({attempt} attempts): {reason}", file=sys.stderr)
-            sys.exit(1)
-        print(f"entrypoint: database not ready (attempt {attempt}): {reason}", file=sys.stderr)
-        time.sleep(min(1.0 + attempt * 0.5, 5.0, remaining))
-    else:
-        print(f"entrypoint: database is up (attempt {attempt})", file=sys.stderr)
-        break
-    finally:
-        connections.close_all()
-PY
-
-# --- 2. migrations ----------------------------------------------------------------------
-case "${MIGRATE_ON_START:-true}" in
-    false | False | FALSE | 0 | no | off)
-        log "MIGRATE_ON_START=${MIGRATE_ON_START}: skipping migrations"
+# --- 1. the database, 2. migrations only when asked ---------------------------------------
+wait_for_db
+case "${MIGRATE_ON_START:-false}" in
+    true | True | TRUE | 1 | yes | on)
+        migrate
         ;;
     *)
-        log "applying migrations"
-        python manage.py migrate --noinput
+        log "not migrating (MIGRATE_ON_START=${MIGRATE_ON_START:-false}; the migrate service does it)"
         ;;
 esac
 
@@ -104,14 +87,20 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
     set -- --worker-tmp-dir /dev/shm
 fi
 
-log "starting gunicorn on ${BIND_HOST:-0.0.0.0}:${PORT:-8000} with ${WEB_CONCURRENCY} workers"
+log "starting gunicorn on ${BIND_HOST:-0.0.0.0}:${PORT:-8000} with ${WEB_CONCURRENCY} ${GUNICORN_WORKER_CLASS:-sync} workers"
 # exec: gunicorn replaces this shell (PID 1 in the container), so it receives SIGTERM
 # itself and shuts down gracefully: stops accepting, finishes in-flight requests, exits 0.
+# --limit-request-line 8190 (gunicorn's maximum) is wider than the proxy's 4 KiB, so an
+# over-long URL is answered by nginx, in JSON, not by gunicorn's HTML page.
 exec gunicorn project.wsgi:application \
     --bind "${BIND_HOST:-0.0.0.0}:${PORT:-8000}" \
     --workers "$WEB_CONCURRENCY" \
+    --worker-class "${GUNICORN_WORKER_CLASS:-sync}" \
+    --threads "${GUNICORN_THREADS:-1}" \
     --timeout "${GUNICORN_TIMEOUT:-30}" \
     --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-25}" \
+    --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1,::1}" \
+    --limit-request-line 8190 \
     --access-logfile - \
     --error-logfile - \
     --log-level "${LOG_LEVEL:-info}" \

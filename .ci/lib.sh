@@ -1,8 +1,12 @@
+# shellcheck shell=bash
 # Shared helpers for the CI scripts (sourced, not run).
+# shellcheck disable=SC2034  # PG_URL, PG_DIR, PG_BIN are for the scripts that source this
 
-# A free TCP port on 127.0.0.1.
+CI_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# A free TCP port on 127.0.0.1 (the one helper the tests use too).
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  python3 "$CI_ROOT/tests/support/servers.py" free-port
 }
 
 as_root() {
@@ -14,13 +18,21 @@ as_postgres() {
   (cd / && as_root runuser -u postgres -- "$@")
 }
 
-# Install a Debian package when a command is missing.
+# Install Debian packages when a command is missing. Services a package starts on its own
+# (nginx, redis-server) are stopped again: CI starts its own instances on free ports.
 ensure_debian_package() {
-  local probe=$1 package=$2
+  local probe=$1
+  shift
   if ! eval "$probe" >/dev/null 2>&1; then
-    echo "-- installing $package"
+    echo "-- installing $*"
     as_root apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$package" >/dev/null
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    local package
+    for package in "$@"; do
+      case $package in
+        nginx | redis-server) as_root "/etc/init.d/$package" stop >/dev/null 2>&1 || true ;;
+      esac
+    done
   fi
 }
 
@@ -28,7 +40,7 @@ ensure_debian_package() {
 start_postgres() {
   ensure_debian_package 'ls /usr/lib/postgresql/*/bin/pg_ctl' postgresql
   local bin
-  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   PG_DIR=$(mktemp -d /tmp/budget-ci-pg.XXXXXX)
   chmod 755 "$PG_DIR"
   as_root chown postgres "$PG_DIR"
