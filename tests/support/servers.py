@@ -140,12 +140,13 @@ def gunicorn_command(
     timeout: int = 60,
     extra: Sequence[str] = (),
     bin_dir: Path | None = None,
+    app: str = "project.wsgi:application",
 ) -> list[str]:
-    """``gunicorn project.wsgi:application`` bound to 127.0.0.1:port."""
+    """``gunicorn project.wsgi:application`` (or ``app``) bound to 127.0.0.1:port."""
     gunicorn = Path(bin_dir or Path(sys.executable).parent) / "gunicorn"
     return [
         str(gunicorn),
-        "project.wsgi:application",
+        app,
         "--bind",
         f"{HOST}:{port}",
         "--workers",
