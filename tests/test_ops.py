@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,12 @@ def test_wait_for_db_gives_up_after_its_timeout():
     assert "database still unreachable after 1s" in result.stderr
 
 
+WAITING_FOR_THE_LOCK = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_migrate_waits_for_a_running_migrate_on_postgresql():
     """While another session holds the migrate lock, migrate blocks, then finishes."""
@@ -106,8 +113,14 @@ def test_migrate_waits_for_a_running_migrate_on_postgresql():
             stderr=subprocess.STDOUT,
             text=True,
         )
-        with pytest.raises(subprocess.TimeoutExpired):
-            waiting.wait(timeout=3)
+        # Until the migrate process queues behind our lock (however slow it is to start).
+        deadline = time.monotonic() + 60
+        while not holder.execute(WAITING_FOR_THE_LOCK).fetchone()[0]:
+            assert waiting.poll() is None, waiting.communicate()[0]
+            assert time.monotonic() < deadline, "migrate never asked for the lock"
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert waiting.poll() is None, "migrate must wait while the lock is held"
         holder.execute("SELECT pg_advisory_unlock(%s)", [MIGRATE_LOCK_ID])
         output, _ = waiting.communicate(timeout=60)
 
