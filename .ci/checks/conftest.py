@@ -175,7 +175,13 @@ class Nginx:
 
 
 def start_nginx(
-    work_dir: Path, name: str, *, upstreams: str, read_timeout: int = 60, max_body: int = 65536
+    work_dir: Path,
+    name: str,
+    *,
+    upstreams: str,
+    read_timeout: int = 60,
+    max_body: int = 65536,
+    import_max: int = 5 * 1024 * 1024,
 ) -> Nginx:
     """Render deploy/nginx/ with the variables docker-compose.yml gives the proxy, check the
     result with ``nginx -t``, start it on a free port and wait until it accepts."""
@@ -184,6 +190,7 @@ def start_nginx(
     variables = {
         "API_UPSTREAMS": upstreams,
         "MAX_BODY_BYTES": str(max_body),
+        "IMPORT_MAX_BYTES": str(import_max),
         "PROXY_PORT": str(nginx.port),
         "PROXY_READ_TIMEOUT": str(read_timeout),
     }

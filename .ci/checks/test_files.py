@@ -90,17 +90,23 @@ def test_the_proxy_renders_the_repository_template_with_every_variable_it_needs(
     assert "/etc/nginx/templates" in mounts
     assert any(m.startswith("/docker-entrypoint.d/") and m.endswith(".envsh") for m in mounts)
     needed = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)\}", TEMPLATE))
-    given = set(proxy["environment"]) | {"API_UPSTREAM_SERVERS"}  # made by the .envsh
+    given = set(proxy["environment"]) | {"API_UPSTREAM_SERVERS", "IMPORT_BODY_LIMIT"}  # .envsh
     assert needed - given == set()
     assert proxy["environment"]["API_UPSTREAMS"] == "api:8000"
     envsh = PROJECT_DIR / "deploy/nginx/docker-entrypoint.d/10-api-upstreams.envsh"
     assert os.access(envsh, os.X_OK), "the image sources only executable .envsh files"
 
 
-def test_proxy_and_api_share_the_body_limit():
+def test_proxy_and_api_share_the_body_limits():
     app_env = SERVICES["api"]["environment"]
-    assert SERVICES["proxy"]["environment"]["MAX_BODY_BYTES"] == app_env["MAX_BODY_BYTES"]
+    for name in ("MAX_BODY_BYTES", "IMPORT_MAX_BYTES"):
+        assert SERVICES["proxy"]["environment"][name] == app_env[name]
     assert "client_max_body_size ${MAX_BODY_BYTES};" in TEMPLATE
+    assert "client_max_body_size ${IMPORT_BODY_LIMIT};" in TEMPLATE
+
+
+def test_the_migrate_job_has_no_statement_timeout():
+    assert SERVICES["migrate"]["environment"]["DB_STATEMENT_TIMEOUT"] == "0"
 
 
 def test_api_runs_replicas_behind_one_proxy_and_never_migrates():

@@ -53,7 +53,7 @@ def test_login_attempts_are_counted_across_workers(entrypoint_server, fresh_data
         response.begin()
         raw = response.read()
         sock.close()
-        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, raw)
+        return Response(response.status, response.headers, raw)
 
     def post() -> Response:
         return http_request(port, "POST", "/api/token/", credentials)

@@ -8,11 +8,14 @@ PostgreSQL advisory lock, so a second run waits for the first and then finds not
 left to apply. SQLite needs no lock: its writers are serialised by the database file.
 """
 
+import time
+
 from django.core.management.commands import migrate
 from django.db import connections
 
 # Any fixed 64-bit number that no other advisory lock user of the database picks.
 MIGRATE_LOCK_ID = 7_362_948_105_526_411
+POLL_SECONDS = 0.5
 
 
 class Command(migrate.Command):
@@ -22,12 +25,19 @@ class Command(migrate.Command):
         connection = connections[options["database"]]
         if connection.vendor != "postgresql":
             return super().handle(*args, **options)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [MIGRATE_LOCK_ID])
-            if not cursor.fetchone()[0]:
-                if options["verbosity"] >= 1:
-                    self.stdout.write("Another migrate is running; waiting for it to finish.")
-                cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK_ID])
+        # Polled rather than a blocking pg_advisory_lock(): each try returns at once, so the
+        # wait is never cut short by DB_STATEMENT_TIMEOUT, however long the other run takes.
+        waiting = False
+        while True:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [MIGRATE_LOCK_ID])
+                if cursor.fetchone()[0]:
+                    break
+            if not waiting and options["verbosity"] >= 1:
+                self.stdout.write("Another migrate is running; waiting for it to finish.")
+                self.stdout.flush()
+            waiting = True
+            time.sleep(POLL_SECONDS)
         try:
             return super().handle(*args, **options)
         finally:
