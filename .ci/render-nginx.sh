@@ -24,3 +24,8 @@ for template in "$ROOT"/deploy/nginx/templates/*.template; do
     envsubst "$defined_envs" <"$template" >"$out/conf.d/$name"
 done
 cp "$ROOT/.ci/nginx/nginx.conf" "$out/nginx.conf"
+# Started as root, nginx would run its workers as nobody, who cannot enter the caller's
+# private temporary directories to write buffered bodies: keep them as the caller.
+if [ "$(id -u)" -eq 0 ]; then
+    echo "user root;" >>"$out/nginx.conf"
+fi
