@@ -138,8 +138,10 @@ APPEND_SLASH = False
 NINJA_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("ACCESS_TOKEN_LIFETIME", default=900)),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("REFRESH_TOKEN_LIFETIME", default=604800)),
-    "ROTATE_REFRESH_TOKENS": False,
-    "BLACKLIST_AFTER_ROTATION": False,
+    # Opt-in: each refresh returns a new refresh token and blacklists the old one; an old
+    # one presented again ends every session of its user (users/services.py).
+    "ROTATE_REFRESH_TOKENS": env.bool("ROTATE_REFRESH_TOKENS", default=False),
+    "BLACKLIST_AFTER_ROTATION": env.bool("ROTATE_REFRESH_TOKENS", default=False),
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": SECRET_KEY,
     "ALGORITHM": "HS256",
