@@ -19,6 +19,7 @@ from budgets.api import (
 )
 from budgets.api_limits import limits_router
 from budgets.api_transfers import transfers_router
+from idempotency import openapi as idempotency_openapi
 from project import database
 from project.errors import (
     NON_FIELD_ERRORS,
@@ -75,7 +76,14 @@ class ObjectBodyParser(Parser):
         return data
 
 
-api = NinjaAPI(
+class BudgetTrackerAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        # Headers handled by middleware for every route are documented after the fact.
+        schema = super().get_openapi_schema(*args, **kwargs)
+        return idempotency_openapi.document(schema)
+
+
+api = BudgetTrackerAPI(
     title="Budget Tracker API",
     version="1.0.0",
     description=API_DESCRIPTION,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 
 from project import config
 
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "ninja_jwt.token_blacklist",
     "users",
     "budgets",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +54,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Innermost: wraps the view in the transaction that also stores the key's answer,
+    # so replays pass through every other middleware like first answers do.
+    "idempotency.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -152,6 +157,8 @@ AUTH_RATE_LIMIT = config.rate_limit(env.str("AUTH_RATE_LIMIT", default="20/min")
 # the client IP for rate limits is REMOTE_ADDR and X-Forwarded-For is ignored, so
 # a client cannot dodge the limit by inventing that header.
 NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# How long the answer to a request with an Idempotency-Key is kept (seconds).
+IDEMPOTENCY_KEY_TTL = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
 
 # --- CORS and security headers -------------------------------------------------------
 
@@ -159,7 +166,14 @@ CORS_ALLOWED_ORIGINS = env.list(
     "CORS_ALLOWED_ORIGINS",
     default=["http://localhost:5173", "http://127.0.0.1:5173", "http://localhost:3000"],
 )
-CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition", "X-Request-ID"]
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",
+    "Content-Disposition",
+    "X-Request-ID",
+    "ETag",
+    "Idempotent-Replayed",
+]
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "if-match", "if-none-match")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

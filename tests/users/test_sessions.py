@@ -216,6 +216,20 @@ def test_a_logged_out_refresh_token_is_refused_without_ending_other_sessions(api
 
 
 @override_settings(NINJA_JWT=ROTATION)
+def test_a_retried_refresh_with_an_idempotency_key_is_not_taken_for_reuse(api_client, user):
+    pair = log_in(api_client)
+    key = {"HTTP_IDEMPOTENCY_KEY": "refresh-1"}
+
+    first = refresh(api_client, pair["refresh"], **key)
+    retry = refresh(api_client, pair["refresh"], **key)
+
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert retry.content == first.content
+    assert retry["Idempotent-Replayed"] == "true"
+    assert_session_alive(api_client, first.json())
+
+
+@override_settings(NINJA_JWT=ROTATION)
 def test_rotation_keeps_the_session_generation(api_client, user):
     pair = log_in(api_client)
     as_user(pair["access"]).post("/api/users/logout-all/")

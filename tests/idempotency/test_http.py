@@ -1,0 +1,218 @@
+"""Idempotency-Key over real HTTP: gunicorn workers on their own database, DEBUG off.
+
+Uses the gunicorn harness of tests/test_concurrency.py (SQLite file, or a fresh database
+on the PostgreSQL server of the run's DATABASE_URL).
+"""
+
+import http.client
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from typing import NamedTuple
+
+import pytest
+
+from idempotency import messages
+from idempotency.services import _ADVISORY_NAMESPACE, _lock_id, key_digest
+from tests.test_concurrency import (
+    HOST,
+    REQUEST_TIMEOUT,
+    THREADS,
+    _all_at_once,
+    _login,
+    _tail,
+    server,  # noqa: F401 - the module's gunicorn fixture
+)
+
+BUDGET = {"title": "Rent", "date": "2026-03-01", "initial_amount": "750.00"}
+
+
+class Reply(NamedTuple):
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def call(srv, method, path, payload=None, token=None, headers=None) -> Reply:
+    sent = {"Accept": "application/json", **(headers or {})}
+    body = None
+    if payload is not None:
+        body = json.dumps(payload).encode()
+        sent["Content-Type"] = "application/json"
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    conn = http.client.HTTPConnection(HOST, srv.port, timeout=REQUEST_TIMEOUT)
+    try:
+        conn.request(method, path, body=body, headers=sent)
+        response = conn.getresponse()
+        raw = response.read()
+    finally:
+        conn.close()
+    return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, raw)
+
+
+def keyed(key: str) -> dict[str, str]:
+    return {messages.HEADER: key}
+
+
+def server_database(srv):
+    """A DB-API connection to the database the server uses."""
+    url = srv.env["DATABASE_URL"]
+    if url.startswith("postgres"):
+        import psycopg
+
+        return psycopg.connect(url, autocommit=True)
+    return sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+
+
+def is_postgres(srv) -> bool:
+    return srv.env["DATABASE_URL"].startswith("postgres")
+
+
+def budget_count(srv, token) -> int:
+    reply = call(srv, "GET", "/api/budgets/?page_size=100", token=token)
+    assert reply.status == 200, reply
+    return reply.json()["count"]
+
+
+def test_replay_and_mismatch(server):  # noqa: F811
+    token = _login(server, "idem-replay")
+    key = str(uuid.uuid4())
+
+    first = call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
+    again = call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
+    other = call(server, "POST", "/api/budgets/", {**BUDGET, "title": "Food"}, token, keyed(key))
+
+    assert first.status == 201, first
+    assert "idempotent-replayed" not in first.headers
+    assert (again.status, again.body) == (201, first.body)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert (other.status, other.json()) == (422, {"detail": messages.KEY_REUSED})
+    assert budget_count(server, token) == 1
+
+
+def test_forty_concurrent_requests_with_one_key_create_exactly_one_row(server):  # noqa: F811
+    token = _login(server, "idem-race")
+    key = str(uuid.uuid4())
+
+    replies = _all_at_once(
+        [
+            lambda: call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
+            for _ in range(THREADS)
+        ]
+    )
+
+    broken = [r for r in replies if not isinstance(r, Reply)]
+    assert not broken, f"{broken[:3]}\n{_tail(server.log_path)}"
+    originals = [r for r in replies if r.status == 201 and "idempotent-replayed" not in r.headers]
+    replays = [r for r in replies if r.headers.get("idempotent-replayed") == "true"]
+    conflicts = [r for r in replies if r.status == 409]
+    assert len(originals) == 1, [r.status for r in replies]
+    assert len(originals) + len(replays) + len(conflicts) == THREADS
+    assert all((r.status, r.body) == (201, originals[0].body) for r in replays)
+    assert all(r.json() == {"detail": messages.IN_PROGRESS} for r in conflicts)
+    if not is_postgres(server):
+        # SQLite runs write transactions one at a time: duplicates wait, then replay.
+        assert not conflicts
+    assert budget_count(server, token) == 1
+
+
+def test_keys_are_isolated_between_users(server):  # noqa: F811
+    alice, bob = _login(server, "idem-alice"), _login(server, "idem-bob")
+    key = "shared-key-1"
+
+    first = call(server, "POST", "/api/budgets/", BUDGET, alice, keyed(key))
+    second = call(server, "POST", "/api/budgets/", BUDGET, bob, keyed(key))
+
+    assert (first.status, second.status) == (201, 201)
+    assert "idempotent-replayed" not in second.headers
+    assert first.json()["id"] != second.json()["id"]
+    assert (budget_count(server, alice), budget_count(server, bob)) == (1, 1)
+
+
+def test_an_expired_key_runs_the_request_again(server):  # noqa: F811
+    token = _login(server, "idem-expiry")
+    key = str(uuid.uuid4())
+    assert call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key)).status == 201
+    replay = call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
+    assert replay.headers.get("idempotent-replayed") == "true"
+
+    db = server_database(server)
+    try:
+        placeholder = "%s" if is_postgres(server) else "?"
+        db.execute(
+            "UPDATE idempotency_idempotencykey SET expires_at = created_at "
+            f"WHERE key = {placeholder}",
+            [key],
+        )
+    finally:
+        db.close()
+    after = call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
+
+    assert after.status == 201
+    assert "idempotent-replayed" not in after.headers
+    assert budget_count(server, token) == 2
+
+
+def test_a_key_in_use_by_a_running_request_is_a_409_without_waiting(server):  # noqa: F811
+    """While the first request's transaction holds the key (here: another session holds
+    its lock), a duplicate is answered 409 at once. PostgreSQL only: on SQLite write
+    transactions run one at a time, so the duplicate waits its turn (next test)."""
+    if not is_postgres(server):
+        pytest.skip("PostgreSQL: concurrent write transactions")
+    token = _login(server, "idem-busy")
+    me = call(server, "GET", "/api/users/me/", token=token).json()
+    key = str(uuid.uuid4())
+    digest = key_digest(scope=f"user:{me['id']}", path="/api/budgets/", key=key)
+    db = server_database(server)
+    try:
+        with db.transaction():
+            db.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_NAMESPACE, _lock_id(digest)]
+            )
+            started = time.monotonic()
+            busy = call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
+            elapsed = time.monotonic() - started
+    finally:
+        db.close()
+
+    assert (busy.status, busy.json()) == (409, {"detail": messages.IN_PROGRESS})
+    assert elapsed < 5
+    assert budget_count(server, token) == 0
+    assert call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key)).status == 201
+    assert budget_count(server, token) == 1
+
+
+def test_on_sqlite_a_duplicate_waits_for_the_running_request(server):  # noqa: F811
+    if is_postgres(server):
+        pytest.skip("SQLite: one write transaction at a time")
+    token = _login(server, "idem-wait")
+    key = str(uuid.uuid4())
+    db = server_database(server)
+    replies = []
+    try:
+        db.execute("BEGIN IMMEDIATE")  # the write lock a running first request holds
+        worker = threading.Thread(
+            target=lambda: replies.append(
+                call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
+            )
+        )
+        worker.start()
+        time.sleep(0.5)
+        assert not replies  # still waiting for the lock
+        db.execute("COMMIT")
+        worker.join(REQUEST_TIMEOUT)
+    finally:
+        db.close()
+
+    assert [r.status for r in replies] == [201]
+    replay = call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
+    assert (replay.status, replay.body) == (201, replies[0].body)
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert budget_count(server, token) == 1
