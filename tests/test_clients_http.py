@@ -1,7 +1,8 @@
-"""Idempotency-Key over real HTTP: gunicorn workers on their own database, DEBUG off.
+"""Idempotency keys, sessions that end and (later) ETags over real HTTP: gunicorn workers
+on their own database with DEBUG off, like production.
 
 Uses the gunicorn harness of tests/test_concurrency.py (SQLite file, or a fresh database
-on the PostgreSQL server of the run's DATABASE_URL).
+on the PostgreSQL server of the run's DATABASE_URL); one server for the whole module.
 """
 
 import http.client
@@ -18,6 +19,7 @@ from idempotency import messages
 from idempotency.services import _ADVISORY_NAMESPACE, _lock_id, key_digest
 from tests.test_concurrency import (
     HOST,
+    PASSWORD,
     REQUEST_TIMEOUT,
     THREADS,
     _all_at_once,
@@ -216,3 +218,28 @@ def test_on_sqlite_a_duplicate_waits_for_the_running_request(server):  # noqa: F
     assert (replay.status, replay.body) == (201, replies[0].body)
     assert replay.headers["idempotent-replayed"] == "true"
     assert budget_count(server, token) == 1
+
+
+# --- Sessions ---------------------------------------------------------------------------
+
+
+def test_logout_all_ends_sessions_in_every_worker(server):  # noqa: F811
+    first_access = _login(server, "sessions-http")
+    pair = call(
+        server, "POST", "/api/token/", {"username": "sessions-http", "password": PASSWORD}
+    ).json()
+    # Several requests, so that more than one worker has served each token.
+    for access in (first_access, pair["access"]) * 3:
+        assert call(server, "GET", "/api/users/me/", token=access).status == 200
+
+    ended = call(server, "POST", "/api/users/logout-all/", token=first_access)
+
+    assert ended.status == 200
+    for access in (first_access, pair["access"]) * 3:
+        me = call(server, "GET", "/api/users/me/", token=access)
+        assert (me.status, me.json()) == (401, {"detail": "Token is invalid or expired."})
+    assert call(server, "POST", "/api/token/refresh/", {"refresh": pair["refresh"]}).status == 401
+    again = call(
+        server, "POST", "/api/token/", {"username": "sessions-http", "password": PASSWORD}
+    ).json()
+    assert call(server, "GET", "/api/users/me/", token=again["access"]).status == 200
