@@ -1,5 +1,5 @@
-"""Idempotency keys, sessions that end and (later) ETags over real HTTP: gunicorn workers
-on their own database with DEBUG off, like production.
+"""Idempotency keys, sessions that end and ETag preconditions over real HTTP: gunicorn
+workers on their own database with DEBUG off, like production.
 
 Uses the gunicorn harness of tests/test_concurrency.py (SQLite file, or a fresh database
 on the PostgreSQL server of the run's DATABASE_URL); one server for the whole module.
@@ -17,6 +17,7 @@ import pytest
 
 from idempotency import messages
 from idempotency.services import _ADVISORY_NAMESPACE, _lock_id, key_digest
+from project.errors import PRECONDITION_FAILED
 from tests.test_concurrency import (
     HOST,
     PASSWORD,
@@ -243,3 +244,82 @@ def test_logout_all_ends_sessions_in_every_worker(server):  # noqa: F811
         server, "POST", "/api/token/", {"username": "sessions-http", "password": PASSWORD}
     ).json()
     assert call(server, "GET", "/api/users/me/", token=again["access"]).status == 200
+
+
+# --- ETag / If-Match -----------------------------------------------------------------------
+
+EDIT_ROUNDS = 4
+EDITORS = 8
+
+
+def _create_all(srv, token) -> dict[str, str]:
+    def create(path, payload):
+        reply = call(srv, "POST", path, payload, token)
+        assert reply.status == 201, reply
+        return reply.json()["id"]
+
+    budget = create("/api/budgets/", BUDGET)
+    category = create("/api/categories/", {"name": "Rent"})
+    tx = create(
+        "/api/transactions/",
+        {"budget": budget, "category": category, "amount": "-1.00", "date": "2026-03-02"},
+    )
+    return {
+        "budget": f"/api/budgets/{budget}/",
+        "category": f"/api/categories/{category}/",
+        "transaction": f"/api/transactions/{tx}/",
+    }
+
+
+def _edit(kind: str, n: int) -> dict:
+    return {
+        "budget": {"title": f"Edit {n}"},
+        "category": {"name": f"Edit {n}"},
+        "transaction": {"description": f"Edit {n}"},
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["budget", "category", "transaction"])
+def test_clients_editing_the_same_copy_at_once_get_one_success_and_412s(server, kind):  # noqa: F811
+    """Every round, EDITORS clients PATCH with the ETag they all read: the check runs
+    under the row lock, so exactly one wins and the others learn their copy is stale."""
+    token = _login(server, f"etag-race-{kind}")
+    path = _create_all(server, token)[kind]
+    for round_ in range(EDIT_ROUNDS):
+        etag = call(server, "GET", path, token=token).headers["etag"]
+        edits = [_edit(kind, round_ * EDITORS + n) for n in range(EDITORS)]
+        replies = _all_at_once(
+            [
+                lambda body=body, tag=etag: call(
+                    server, "PATCH", path, body, token, {"If-Match": tag}
+                )
+                for body in edits
+            ]
+        )
+
+        broken = [r for r in replies if not isinstance(r, Reply)]
+        assert not broken, f"{broken[:3]}\n{_tail(server.log_path)}"
+        winners = [r for r in replies if r.status == 200]
+        losers = [r for r in replies if r.status == 412]
+        assert (len(winners), len(losers)) == (1, EDITORS - 1), [r.status for r in replies]
+        current = call(server, "GET", path, token=token)
+        assert current.body == winners[0].body
+        assert current.headers["etag"] == winners[0].headers["etag"] != etag
+
+
+def test_a_stale_delete_is_refused_over_http(server):  # noqa: F811
+    token = _login(server, "etag-delete")
+    path = _create_all(server, token)["budget"]
+    etag = call(server, "GET", path, token=token).headers["etag"]
+    assert call(server, "PATCH", path, {"title": "Changed"}, token).status == 200
+
+    refused = call(server, "DELETE", path, token=token, headers={"If-Match": etag})
+    not_modified = call(server, "GET", path, token=token, headers={"If-None-Match": etag})
+
+    assert (refused.status, refused.json()["detail"]) == (412, PRECONDITION_FAILED)
+    assert not_modified.status == 200
+    fresh = not_modified.headers["etag"]
+    unchanged = call(server, "GET", path, token=token, headers={"If-None-Match": fresh})
+    assert (unchanged.status, unchanged.body) == (304, b"")
+    assert "content-type" not in unchanged.headers
+    assert call(server, "DELETE", path, token=token, headers={"If-Match": fresh}).status == 204
