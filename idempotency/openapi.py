@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from idempotency import messages
 from idempotency.middleware import API_PREFIX, NOT_STORED_STATUSES
-from idempotency.services import KEY_MAX_LENGTH
+from idempotency.services import KEY_MAX_LENGTH, KEY_PATTERN
 from project.schemas import FieldErrorsOut
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
@@ -32,7 +32,7 @@ PARAMETER = {
         "type": "string",
         "minLength": 1,
         "maxLength": KEY_MAX_LENGTH,
-        "pattern": "^[\\x20-\\x7e]+$",
+        "pattern": f"^{KEY_PATTERN}$",
         "examples": ["7f3c5a62-9d1e-4b2a-a8f4-3c0e2b6d9e41"],
     },
 }

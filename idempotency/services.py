@@ -18,8 +18,10 @@ from django.utils.crypto import salted_hmac
 from idempotency.models import IdempotencyKey
 
 KEY_MAX_LENGTH = 255
-# Printable ASCII, space included (RFC 9110 field values; the draft's sf-string chars).
-_KEY_RE = re.compile(rf"[\x20-\x7e]{{1,{KEY_MAX_LENGTH}}}")
+# Printable ASCII (RFC 9110 field values; the draft's sf-string characters), spaces only
+# inside: HTTP strips them around a field value anyway.
+KEY_PATTERN = rf"[\x21-\x7e](?:[\x20-\x7e]{{0,{KEY_MAX_LENGTH - 2}}}[\x21-\x7e])?"
+_KEY_RE = re.compile(KEY_PATTERN)
 PURGE_BATCH = 100
 # First half of PostgreSQL's two-part advisory lock key: this feature's namespace.
 _ADVISORY_NAMESPACE = 0x1DE4

@@ -145,8 +145,8 @@ def test_anonymous_scope_follows_the_trusted_proxy_setting(api_client):
 
 @pytest.mark.parametrize(
     "key",
-    ["", "x" * 256, "clé", "tab\there", "new\nline", "\x7f"],
-    ids=["empty", "256-chars", "non-ascii", "tab", "newline", "DEL"],
+    ["", "x" * 256, "clé", "tab\there", "new\nline", "\x7f", " ", " lead", "trail "],
+    ids=["empty", "256-chars", "non-ascii", "tab", "newline", "DEL", "space", "lead", "trail"],
 )
 def test_malformed_keys_are_a_400_and_nothing_runs(auth_client, user, key):
     response = auth_client.post("/api/budgets/", BUDGET, **keyed(key))
