@@ -16,10 +16,12 @@ import logging
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RequestDataTooBig
-from ninja.throttling import BaseThrottle
+from django.urls import Resolver404, resolve
 
 from idempotency import messages, services
 from idempotency.models import IdempotencyKey
+from project.throttling import client_ident
+from users.auth import bearer_user
 
 logger = logging.getLogger(__name__)
 
@@ -29,23 +31,11 @@ STORED_HEADERS = ("Content-Type", "Content-Disposition", "Location", "ETag")
 NOT_STORED_STATUSES = frozenset({401, 429})
 
 
-class _ClientIp(BaseThrottle):
-    """Ninja's client-IP rule, as the rate limits use it (``NUM_PROXIES``)."""
-
-    def allow_request(self, request: HttpRequest) -> bool:  # pragma: no cover - unused
-        return True
-
-
-_client_ip = _ClientIp()
-
-
 def request_scope(request: HttpRequest) -> str:
-    from users.auth import bearer_user
-
     user = bearer_user(request)
     if user is not None:
         return f"user:{user.pk}"
-    return f"ip:{_client_ip.get_ident(request) or '-'}"
+    return f"ip:{client_ident(request)}"
 
 
 def _replay(row: IdempotencyKey) -> HttpResponse:
@@ -73,6 +63,10 @@ class IdempotencyMiddleware:
         key = request.headers.get(messages.HEADER)
         if key is None or request.method != "POST" or not request.path.startswith(API_PREFIX):
             return self.get_response(request)
+        try:
+            resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)  # no route: a 404 that writes nothing
         if not services.key_is_valid(key):
             return JsonResponse({messages.HEADER: [messages.KEY_INVALID]}, status=400)
         try:

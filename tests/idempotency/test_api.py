@@ -379,3 +379,24 @@ def test_keys_are_read_only_in_the_admin(client, auth_client):
     assert listing.status_code == 200
     assert KEY in listing.content.decode()
     assert client.get("/admin/idempotency/idempotencykey/add/").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/api/nowhere/", "/api/%00/", "/api/budgets/x/"])
+def test_paths_without_a_route_store_nothing(auth_client, path):
+    response = auth_client.post(path, BUDGET, **keyed())
+
+    assert (response.status_code, response.json()) == (404, {"detail": "Not found."})
+    assert IdempotencyKey.objects.count() == 0
+
+
+def test_a_forged_forwarded_for_cannot_break_the_scope(api_client):
+    """With more trusted proxies configured than there are, the picked X-Forwarded-For
+    entry is client text: it is bounded and made printable before it is stored."""
+    forged = "x" * 500 + "\x7f\x01"
+    with override_settings(NINJA_NUM_PROXIES=5):
+        response = api_client.post(
+            "/api/users/register/", register_body(), **keyed(HTTP_X_FORWARDED_FOR=forged)
+        )
+
+    assert response.status_code == 201
+    assert IdempotencyKey.objects.get().scope == "ip:" + "x" * 64
