@@ -19,7 +19,6 @@ from idempotency import messages
 from idempotency.services import _ADVISORY_NAMESPACE, _lock_id, key_digest
 from project.errors import PRECONDITION_FAILED
 from tests.test_concurrency import (
-    HOST,
     PASSWORD,
     REQUEST_TIMEOUT,
     THREADS,
@@ -34,7 +33,7 @@ BUDGET = {"title": "Rent", "date": "2026-03-01", "initial_amount": "750.00"}
 
 class Reply(NamedTuple):
     status: int
-    headers: dict[str, str]
+    headers: http.client.HTTPMessage  # names compare case-insensitively
     body: bytes
 
     def json(self):
@@ -42,21 +41,7 @@ class Reply(NamedTuple):
 
 
 def call(srv, method, path, payload=None, token=None, headers=None) -> Reply:
-    sent = {"Accept": "application/json", **(headers or {})}
-    body = None
-    if payload is not None:
-        body = json.dumps(payload).encode()
-        sent["Content-Type"] = "application/json"
-    if token is not None:
-        sent["Authorization"] = f"Bearer {token}"
-    conn = http.client.HTTPConnection(HOST, srv.port, timeout=REQUEST_TIMEOUT)
-    try:
-        conn.request(method, path, body=body, headers=sent)
-        response = conn.getresponse()
-        raw = response.read()
-    finally:
-        conn.close()
-    return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, raw)
+    return Reply(*srv.exchange(method, path, payload, token, headers))
 
 
 def keyed(key: str) -> dict[str, str]:
