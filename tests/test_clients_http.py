@@ -25,6 +25,7 @@ from tests.test_concurrency import (
     _all_at_once,
     _login,
     _tail,
+    running_server,
     server,  # noqa: F401 - the module's gunicorn fixture
 )
 
@@ -308,3 +309,47 @@ def test_a_stale_delete_is_refused_over_http(server):  # noqa: F811
     assert (unchanged.status, unchanged.body) == (304, b"")
     assert "content-type" not in unchanged.headers
     assert call(server, "DELETE", path, token=token, headers={"If-Match": fresh}).status == 204
+
+
+# --- Refresh rotation ------------------------------------------------------------------------
+
+REFRESHERS = 8
+
+
+@pytest.fixture(scope="module")
+def rotating_server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("rotation"), ROTATE_REFRESH_TOKENS="true") as srv:
+        yield srv
+
+
+def test_rotation_over_http_keeps_one_live_successor(rotating_server):
+    """Refreshing the same token from several places at once: exactly one refresh
+    rotates it; the others present a token that is already rotated, which is reuse, so
+    every session of the user ends, the winner's new tokens included. Never two live
+    successors, never a 5xx."""
+    srv = rotating_server
+    _login(srv, "rotator")
+    pair = call(srv, "POST", "/api/token/", {"username": "rotator", "password": PASSWORD}).json()
+
+    single = call(srv, "POST", "/api/token/refresh/", {"refresh": pair["refresh"]})
+    assert single.status == 200
+    assert set(single.json()) == {"access", "refresh"}
+    assert call(srv, "POST", "/api/token/refresh/", {"refresh": pair["refresh"]}).status == 401
+    # That reuse ended every session: the successor is dead too.
+    assert call(srv, "POST", "/api/token/refresh/", single.json()).status == 401
+
+    fresh = call(srv, "POST", "/api/token/", {"username": "rotator", "password": PASSWORD}).json()
+    replies = _all_at_once(
+        [
+            lambda: call(srv, "POST", "/api/token/refresh/", {"refresh": fresh["refresh"]})
+            for _ in range(REFRESHERS)
+        ]
+    )
+
+    assert all(isinstance(r, Reply) for r in replies), f"{replies[:3]}\n{_tail(srv.log_path)}"
+    assert sorted(r.status for r in replies) == [200] + [401] * (REFRESHERS - 1)
+    [winner] = [r.json() for r in replies if r.status == 200]
+    assert call(srv, "POST", "/api/token/refresh/", {"refresh": winner["refresh"]}).status == 401
+    assert call(srv, "GET", "/api/users/me/", token=winner["access"]).status == 401
+    again = call(srv, "POST", "/api/token/", {"username": "rotator", "password": PASSWORD})
+    assert call(srv, "GET", "/api/users/me/", token=again.json()["access"]).status == 200
