@@ -11,11 +11,13 @@ stored answer commit together, or not at all.
   waiting), streamed answers.
 """
 
+import io
 import logging
+import tempfile
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.http.request import RequestDataTooBig
 from django.urls import Resolver404, resolve
 
 from idempotency import messages, services
@@ -36,6 +38,51 @@ def request_scope(request: HttpRequest) -> str:
     if user is not None:
         return f"user:{user.pk}"
     return f"ip:{client_ident(request)}"
+
+
+CHUNK_BYTES = 64 * 1024
+
+
+class _Body:
+    """The request body, readable in chunks for the fingerprint, left for the view to
+    read again from the start."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def __iter__(self):
+        self._stream.seek(0)
+        yield from iter(lambda: self._stream.read(CHUNK_BYTES), b"")
+        self._stream.seek(0)
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def _readable_body(request: HttpRequest) -> _Body | None:
+    """Read the body once so it can be fingerprinted, or None when it is larger than
+    ``IDEMPOTENCY_MAX_BODY_BYTES`` (413).
+
+    Bodies within ``DATA_UPLOAD_MAX_MEMORY_SIZE`` are read as Django reads them
+    (``request.body``). Larger ones (a file upload may be allowed more) are copied to a
+    temporary file that spills to disk, and the request then reads from that copy, so
+    the view and Django's multipart parser see exactly the bytes that were fingerprinted.
+    A JSON route still refuses such a body by its Content-Length, as without a key.
+    """
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    memory_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if memory_limit is None or length <= memory_limit:
+        return _Body(io.BytesIO(request.body))
+    if length > settings.IDEMPOTENCY_MAX_BODY_BYTES:
+        return None
+    copy = tempfile.SpooledTemporaryFile(max_size=memory_limit)  # noqa: SIM115 - closed by caller
+    for chunk in iter(lambda: request.read(CHUNK_BYTES), b""):
+        copy.write(chunk)
+    copy.seek(0)
+    # Django's HttpRequest reads from _stream; hand it the copy, unread.
+    request._stream = copy
+    request._read_started = False
+    return _Body(copy)
 
 
 def _replay(row: IdempotencyKey) -> HttpResponse:
@@ -69,14 +116,18 @@ class IdempotencyMiddleware:
             return self.get_response(request)  # no route: a 404 that writes nothing
         if not services.key_is_valid(key):
             return JsonResponse({messages.HEADER: [messages.KEY_INVALID]}, status=400)
-        try:
-            body = request.body
-        except RequestDataTooBig:
-            # Too large to fingerprint; answered as the API answers any such body.
+        body = _readable_body(request)
+        if body is None:
             return JsonResponse({"detail": messages.BODY_TOO_LARGE}, status=413)
-        fingerprint = services.request_fingerprint(
-            method=request.method, full_path=request.get_full_path(), body=body
-        )
+        try:
+            fingerprint = services.request_fingerprint(
+                method=request.method, full_path=request.get_full_path(), body=body
+            )
+            return self._run_once(request, key, fingerprint)
+        finally:
+            body.close()
+
+    def _run_once(self, request: HttpRequest, key: str, fingerprint: str) -> HttpResponse:
         scope = request_scope(request)
         with transaction.atomic():
             try:

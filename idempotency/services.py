@@ -9,6 +9,7 @@ request's own writes, so the key row and those writes commit or roll back togeth
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -48,14 +49,18 @@ def key_digest(*, scope: str, path: str, key: str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def request_fingerprint(*, method: str, full_path: str, body: bytes) -> str:
-    """What makes two requests "the same": method, path with query string, body bytes.
+def request_fingerprint(*, method: str, full_path: str, body: Iterable[bytes]) -> str:
+    """What makes two requests "the same": method, path with query string, body bytes
+    (given in chunks, so a large upload need not be in memory at once).
 
     Keyed with the SECRET_KEY: bodies can hold passwords, and a plain hash of a body of
     known shape could be brute-forced from a copy of the database.
     """
     head = f"{method}\n{full_path}\n".encode("utf-8", "surrogateescape")
-    return salted_hmac("idempotency.fingerprint", head + body, algorithm="sha256").hexdigest()
+    mac = salted_hmac("idempotency.fingerprint", head, algorithm="sha256")
+    for chunk in body:
+        mac.update(chunk)
+    return mac.hexdigest()
 
 
 def _try_lock(digest: str) -> bool:

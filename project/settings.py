@@ -159,6 +159,10 @@ AUTH_RATE_LIMIT = config.rate_limit(env.str("AUTH_RATE_LIMIT", default="20/min")
 NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # How long the answer to a request with an Idempotency-Key is kept (seconds).
 IDEMPOTENCY_KEY_TTL = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
+# Largest body of a POST sent with an Idempotency-Key (it is fingerprinted; larger: 413).
+# Bodies above MAX_BODY_BYTES reach only routes that accept file uploads; keep this at
+# least as large as the largest upload a route accepts.
+IDEMPOTENCY_MAX_BODY_BYTES = env.int("IDEMPOTENCY_MAX_BODY_BYTES", default=5 * 1024 * 1024)
 
 # --- CORS and security headers -------------------------------------------------------
 

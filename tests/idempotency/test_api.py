@@ -6,9 +6,10 @@ Concurrency (409, 40 racing duplicates) is exercised over real HTTP in test_http
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from budgets.models import Budget, Category
@@ -255,7 +256,7 @@ def test_an_invalid_token_uses_the_ip_scope_and_stores_nothing(api_client, user)
     assert IdempotencyKey.objects.count() == 0
 
 
-def test_a_body_too_large_to_fingerprint_is_a_413(auth_client):
+def test_a_keyed_json_body_over_max_body_bytes_is_still_a_413(auth_client):
     with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100):
         response = auth_client.post(
             "/api/budgets/", {**BUDGET, "description": "x" * 200}, **keyed()
@@ -400,3 +401,44 @@ def test_a_forged_forwarded_for_cannot_break_the_scope(api_client):
 
     assert response.status_code == 201
     assert IdempotencyKey.objects.get().scope == "ip:" + "x" * 64
+
+
+@pytest.fixture
+def uploads():
+    from tests.idempotency import upload_urls
+
+    upload_urls.RUNS.clear()
+    with override_settings(ROOT_URLCONF="tests.idempotency.upload_urls"):
+        yield upload_urls.RUNS
+
+
+def upload(content: bytes, key=KEY):
+    return Client().post(
+        "/api/test-upload/",
+        {"file": SimpleUploadedFile("rows.csv", content, content_type="text/csv")},
+        **keyed(key),
+    )
+
+
+def test_an_upload_larger_than_max_body_bytes_is_fingerprinted_and_replayed(db, uploads):
+    content = b"date,budget,category,description,amount\n" + b"x" * (200 * 1024)
+
+    first = upload(content)
+    again = upload(content)
+    other = upload(content + b"y")
+
+    assert first.status_code == 201
+    assert first.json() == {"size": len(content), "runs": 1}
+    assert (again.status_code, again.content) == (201, first.content)
+    assert again[messages.REPLAYED_HEADER] == "true"
+    assert other.status_code == 422
+    assert uploads == [len(content)]  # the view ran once, and read every byte
+
+
+def test_a_keyed_body_over_the_idempotency_limit_is_a_413(db, uploads):
+    with override_settings(IDEMPOTENCY_MAX_BODY_BYTES=100 * 1024):
+        response = upload(b"x" * (200 * 1024))
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": messages.BODY_TOO_LARGE}
+    assert uploads == []
