@@ -55,9 +55,12 @@ TRANSFER_LEG = (
 )
 # Writes answer 503 (+ Retry-After) when they keep losing to concurrent writes.
 CREATE_ERRORS = errors(400, 401, 413, 503)
-# 412: only with If-Match, when it names a stale version. 304: only with If-None-Match.
-WRITE_ERRORS = errors(400, 401, 404, 412, 413, 503)
-DELETE_ERRORS = errors(401, 404, 412, 503)
+WRITE_ERRORS = errors(400, 401, 404, 413, 503)
+DELETE_ERRORS = errors(401, 404, 503)
+# Routes taking If-Match / If-None-Match: 412 only when If-Match names a stale version,
+# 304 only when If-None-Match names the current one.
+CONDITIONAL_WRITE_ERRORS = errors(400, 401, 404, 412, 413, 503)
+CONDITIONAL_DELETE_ERRORS = errors(401, 404, 412, 503)
 READ_ONE_ERRORS = {304: None, **errors(401, 404)}
 NOT_YOURS = " Another user's id answers 404, exactly like a missing one."
 POSTS_DUE = (
@@ -120,7 +123,7 @@ def budget_get(
 
 @budgets_router.put(
     "/{int:budget_id}/",
-    response={200: BudgetOut, **WRITE_ERRORS},
+    response={200: BudgetOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Replace a budget",
     description="Every writable field is required." + WRITE_ETAG + NOT_YOURS,
 )
@@ -142,7 +145,7 @@ def budget_replace(
 
 @budgets_router.patch(
     "/{int:budget_id}/",
-    response={200: BudgetOut, **WRITE_ERRORS},
+    response={200: BudgetOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Update a budget",
     description="Any subset of the writable fields." + WRITE_ETAG + NOT_YOURS,
 )
@@ -164,7 +167,7 @@ def budget_update(
 
 @budgets_router.delete(
     "/{int:budget_id}/",
-    response={204: None, **DELETE_ERRORS},
+    response={204: None, **CONDITIONAL_DELETE_ERRORS},
     summary="Delete a budget",
     description=(
         "Its transactions and spending limits are deleted with it. Its transfers end: the "
@@ -245,7 +248,7 @@ def category_get(
 
 @categories_router.put(
     "/{int:category_id}/",
-    response={200: CategoryOut, **WRITE_ERRORS},
+    response={200: CategoryOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Replace a category",
     description=WRITE_ETAG.strip() + NOT_YOURS,
 )
@@ -267,7 +270,7 @@ def category_replace(
 
 @categories_router.patch(
     "/{int:category_id}/",
-    response={200: CategoryOut, **WRITE_ERRORS},
+    response={200: CategoryOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Update a category",
     description=WRITE_ETAG.strip() + NOT_YOURS,
 )
@@ -289,7 +292,7 @@ def category_update(
 
 @categories_router.delete(
     "/{int:category_id}/",
-    response={204: None, **DELETE_ERRORS},
+    response={204: None, **CONDITIONAL_DELETE_ERRORS},
     summary="Delete a category",
     description=(
         "Its transactions stay, with `category: null`; its spending limits are deleted."
@@ -444,7 +447,7 @@ def transaction_get(
 
 @transactions_router.put(
     "/{int:transaction_id}/",
-    response={200: TransactionOut, **WRITE_ERRORS},
+    response={200: TransactionOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Replace a transaction",
     description="Every writable field is required." + TRANSFER_LEG + WRITE_ETAG + NOT_YOURS,
 )
@@ -466,7 +469,7 @@ def transaction_replace(
 
 @transactions_router.patch(
     "/{int:transaction_id}/",
-    response={200: TransactionOut, **WRITE_ERRORS},
+    response={200: TransactionOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Update or move a transaction",
     description=(
         "Any subset; a new `budget` moves it to another of your budgets (both balances "
@@ -491,7 +494,8 @@ def transaction_update(
 
 @transactions_router.delete(
     "/{int:transaction_id}/",
-    response={204: None, **errors(400, 401, 404, 503)},
+    # 400: a transfer's leg is deleted through its transfer.
+    response={204: None, **errors(400, 401, 404, 412, 503)},
     summary="Delete a transaction",
     description=TRANSFER_LEG.strip() + DELETE_ETAG + NOT_YOURS,
 )

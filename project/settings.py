@@ -160,9 +160,10 @@ NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 # How long the answer to a request with an Idempotency-Key is kept (seconds).
 IDEMPOTENCY_KEY_TTL = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
 # Largest body of a POST sent with an Idempotency-Key (it is fingerprinted; larger: 413).
-# Bodies above MAX_BODY_BYTES reach only routes that accept file uploads; keep this at
-# least as large as the largest upload a route accepts.
-IDEMPOTENCY_MAX_BODY_BYTES = env.int("IDEMPOTENCY_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+# Default: the largest body a route accepts (the CSV import's file plus the form fields).
+IDEMPOTENCY_MAX_BODY_BYTES = env.int(
+    "IDEMPOTENCY_MAX_BODY_BYTES", default=IMPORT_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+)
 
 # --- CORS and security headers -------------------------------------------------------
 

@@ -12,11 +12,11 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from budgets.models import Budget, Category
+from budgets.models import Budget, Category, Transaction
 from idempotency import messages
 from idempotency.models import IdempotencyKey
 from idempotency.services import PURGE_BATCH, key_digest
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, bearer
 from users.models import User
 
 BUDGET = {"title": "Household", "date": "2026-01-01", "initial_amount": "100.00"}
@@ -403,42 +403,40 @@ def test_a_forged_forwarded_for_cannot_break_the_scope(api_client):
     assert IdempotencyKey.objects.get().scope == "ip:" + "x" * 64
 
 
-@pytest.fixture
-def uploads():
-    from tests.idempotency import upload_urls
-
-    upload_urls.RUNS.clear()
-    with override_settings(ROOT_URLCONF="tests.idempotency.upload_urls"):
-        yield upload_urls.RUNS
+IMPORT_URL = "/api/transactions/import/"
 
 
-def upload(content: bytes, key=KEY):
-    return Client().post(
-        "/api/test-upload/",
-        {"file": SimpleUploadedFile("rows.csv", content, content_type="text/csv")},
-        **keyed(key),
+def import_csv(client, rows: int, key=KEY, extra_description=""):
+    lines = ["date,budget,category,description,amount"] + [
+        f"2026-02-01,Household,,Row {n:05d} {extra_description},-1.00" for n in range(rows)
+    ]
+    data = ("\r\n".join(lines) + "\r\n").encode()
+    file = SimpleUploadedFile("rows.csv", data, content_type="text/csv")
+    # allow_duplicates: running the import twice would really book everything twice.
+    return client.post(IMPORT_URL, {"file": file, "allow_duplicates": "true"}, **keyed(key)), len(
+        data
     )
 
 
-def test_an_upload_larger_than_max_body_bytes_is_fingerprinted_and_replayed(db, uploads):
-    content = b"date,budget,category,description,amount\n" + b"x" * (200 * 1024)
+def test_a_keyed_upload_larger_than_max_body_bytes_runs_once(user, budget):
+    client = Client(**bearer(user))
+    first, size = import_csv(client, rows=3000)
+    again, _ = import_csv(client, rows=3000)
+    other, _ = import_csv(client, rows=3000, extra_description="x")
 
-    first = upload(content)
-    again = upload(content)
-    other = upload(content + b"y")
-
-    assert first.status_code == 201
-    assert first.json() == {"size": len(content), "runs": 1}
+    assert size > 64 * 1024  # beyond MAX_BODY_BYTES: read through a temporary copy
+    assert (first.status_code, first.json()["imported"]) == (201, 3000)
     assert (again.status_code, again.content) == (201, first.content)
     assert again[messages.REPLAYED_HEADER] == "true"
     assert other.status_code == 422
-    assert uploads == [len(content)]  # the view ran once, and read every byte
+    assert Transaction.objects.filter(budget=budget).count() == 3000
 
 
-def test_a_keyed_body_over_the_idempotency_limit_is_a_413(db, uploads):
+def test_a_keyed_body_over_the_idempotency_limit_is_a_413(user, budget):
     with override_settings(IDEMPOTENCY_MAX_BODY_BYTES=100 * 1024):
-        response = upload(b"x" * (200 * 1024))
+        response, size = import_csv(Client(**bearer(user)), rows=3000)
 
+    assert size > 100 * 1024
     assert response.status_code == 413
     assert response.json() == {"detail": messages.BODY_TOO_LARGE}
-    assert uploads == []
+    assert Transaction.objects.count() == 0
