@@ -158,8 +158,7 @@ def _revoke_on_reuse(raw: str) -> None:
         .first()
     )
     if rotated is not None and rotated.token.user is not None:
-        with transaction.atomic():
-            sessions_end_all(user=rotated.token.user)
+        sessions_end_all(user=rotated.token.user)
 
 
 def token_verify(*, token: str) -> None:
