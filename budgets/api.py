@@ -2,7 +2,7 @@
 service call out (reads from ``budgets.selectors``, writes from ``budgets.services``,
 the summary from ``budgets.reports``, CSV from ``budgets.export``)."""
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from ninja import File, Form, Query, Router
 from ninja.decorators import decorate_view
@@ -35,6 +35,8 @@ from budgets.schemas import (
     UpcomingFilters,
     UpcomingOut,
 )
+from project import conditional
+from project.conditional import IfMatch, IfNoneMatch
 from project.openapi import errors
 from project.pagination import PageNumberPagination
 from project.schemas import BadRequestOut
@@ -55,9 +57,26 @@ TRANSFER_LEG = (
 CREATE_ERRORS = errors(400, 401, 413, 503)
 WRITE_ERRORS = errors(400, 401, 404, 413, 503)
 DELETE_ERRORS = errors(401, 404, 503)
+# Routes taking If-Match / If-None-Match: 412 only when If-Match names a stale version,
+# 304 only when If-None-Match names the current one.
+CONDITIONAL_WRITE_ERRORS = errors(400, 401, 404, 412, 413, 503)
+CONDITIONAL_DELETE_ERRORS = errors(401, 404, 412, 503)
+READ_ONE_ERRORS = {304: None, **errors(401, 404)}
 NOT_YOURS = " Another user's id answers 404, exactly like a missing one."
 POSTS_DUE = (
     " Recurring occurrences due up to today are posted first (a bounded number per request)."
+)
+READ_ETAG = (
+    " The answer carries an `ETag`; send it back as `If-None-Match` to get a 304 with no "
+    "body while the object is unchanged, or as `If-Match` on PUT, PATCH or DELETE."
+)
+WRITE_ETAG = (
+    " With `If-Match`, only if the object's current `ETag` is one named there; else 412 and "
+    "nothing changes. The answer carries the new `ETag`."
+)
+DELETE_ETAG = (
+    " With `If-Match`, only if the object's current `ETag` is one named there; else 412 "
+    "and nothing is deleted."
 )
 
 # --- Budgets -------------------------------------------------------------------------
@@ -87,48 +106,81 @@ def budget_create(request: HttpRequest, payload: BudgetIn):
 
 @budgets_router.get(
     "/{int:budget_id}/",
-    response={200: BudgetOut, **errors(401, 404)},
+    response={200: BudgetOut, **READ_ONE_ERRORS},
     summary="Read a budget",
-    description="With its current `balance`." + POSTS_DUE + NOT_YOURS,
+    description="With its current `balance` (which the `ETag` covers too)."
+    + POSTS_DUE
+    + READ_ETAG
+    + NOT_YOURS,
 )
-def budget_get(request: HttpRequest, budget_id: int):
+def budget_get(
+    request: HttpRequest, budget_id: int, response: HttpResponse, if_none_match: IfNoneMatch = None
+):
     services.recurring_catch_up(user=request.auth)
-    return selectors.budget_get(user=request.auth, budget_id=budget_id)
+    budget = selectors.budget_get(user=request.auth, budget_id=budget_id)
+    return conditional.read(response, BudgetOut, budget, if_none_match)
 
 
 @budgets_router.put(
     "/{int:budget_id}/",
-    response={200: BudgetOut, **WRITE_ERRORS},
+    response={200: BudgetOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Replace a budget",
-    description="Every writable field is required." + NOT_YOURS,
+    description="Every writable field is required." + WRITE_ETAG + NOT_YOURS,
 )
-def budget_replace(request: HttpRequest, budget_id: int, payload: BudgetIn):
-    return services.budget_update(user=request.auth, budget_id=budget_id, **payload.dict())
+def budget_replace(
+    request: HttpRequest,
+    budget_id: int,
+    payload: BudgetIn,
+    response: HttpResponse,
+    if_match: IfMatch = None,
+):
+    budget = services.budget_update(
+        user=request.auth,
+        budget_id=budget_id,
+        precondition=conditional.if_match(if_match, BudgetOut),
+        **payload.dict(),
+    )
+    return conditional.tagged(response, BudgetOut, budget)
 
 
 @budgets_router.patch(
     "/{int:budget_id}/",
-    response={200: BudgetOut, **WRITE_ERRORS},
+    response={200: BudgetOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Update a budget",
-    description="Any subset of the writable fields." + NOT_YOURS,
+    description="Any subset of the writable fields." + WRITE_ETAG + NOT_YOURS,
 )
-def budget_update(request: HttpRequest, budget_id: int, payload: BudgetPatch):
-    data = payload.dict(exclude_unset=True)
-    return services.budget_update(user=request.auth, budget_id=budget_id, **data)
+def budget_update(
+    request: HttpRequest,
+    budget_id: int,
+    payload: BudgetPatch,
+    response: HttpResponse,
+    if_match: IfMatch = None,
+):
+    budget = services.budget_update(
+        user=request.auth,
+        budget_id=budget_id,
+        precondition=conditional.if_match(if_match, BudgetOut),
+        **payload.dict(exclude_unset=True),
+    )
+    return conditional.tagged(response, BudgetOut, budget)
 
 
 @budgets_router.delete(
     "/{int:budget_id}/",
-    response={204: None, **DELETE_ERRORS},
+    response={204: None, **CONDITIONAL_DELETE_ERRORS},
     summary="Delete a budget",
     description=(
         "Its transactions and spending limits are deleted with it. Its transfers end: the "
         "leg in the other budget stays there as an ordinary transaction (`transfer: null`), "
-        "so no other balance changes." + NOT_YOURS
+        "so no other balance changes." + DELETE_ETAG + NOT_YOURS
     ),
 )
-def budget_delete(request: HttpRequest, budget_id: int):
-    services.budget_delete(user=request.auth, budget_id=budget_id)
+def budget_delete(request: HttpRequest, budget_id: int, if_match: IfMatch = None):
+    services.budget_delete(
+        user=request.auth,
+        budget_id=budget_id,
+        precondition=conditional.if_match(if_match, BudgetOut),
+    )
     return Status(204, None)
 
 
@@ -180,46 +232,80 @@ def category_create(request: HttpRequest, payload: CategoryIn):
 
 @categories_router.get(
     "/{int:category_id}/",
-    response={200: CategoryOut, **errors(401, 404)},
+    response={200: CategoryOut, **READ_ONE_ERRORS},
     summary="Read a category",
-    description=NOT_YOURS.strip(),
+    description=READ_ETAG.strip() + NOT_YOURS,
 )
-def category_get(request: HttpRequest, category_id: int):
-    return selectors.category_get(user=request.auth, category_id=category_id)
+def category_get(
+    request: HttpRequest,
+    category_id: int,
+    response: HttpResponse,
+    if_none_match: IfNoneMatch = None,
+):
+    category = selectors.category_get(user=request.auth, category_id=category_id)
+    return conditional.read(response, CategoryOut, category, if_none_match)
 
 
 @categories_router.put(
     "/{int:category_id}/",
-    response={200: CategoryOut, **WRITE_ERRORS},
+    response={200: CategoryOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Replace a category",
-    description=NOT_YOURS.strip(),
+    description=WRITE_ETAG.strip() + NOT_YOURS,
 )
-def category_replace(request: HttpRequest, category_id: int, payload: CategoryIn):
-    data = payload.dict()
-    return services.category_update(user=request.auth, category_id=category_id, **data)
+def category_replace(
+    request: HttpRequest,
+    category_id: int,
+    payload: CategoryIn,
+    response: HttpResponse,
+    if_match: IfMatch = None,
+):
+    category = services.category_update(
+        user=request.auth,
+        category_id=category_id,
+        precondition=conditional.if_match(if_match, CategoryOut),
+        **payload.dict(),
+    )
+    return conditional.tagged(response, CategoryOut, category)
 
 
 @categories_router.patch(
     "/{int:category_id}/",
-    response={200: CategoryOut, **WRITE_ERRORS},
+    response={200: CategoryOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Update a category",
-    description=NOT_YOURS.strip(),
+    description=WRITE_ETAG.strip() + NOT_YOURS,
 )
-def category_update(request: HttpRequest, category_id: int, payload: CategoryPatch):
-    data = payload.dict(exclude_unset=True)
-    return services.category_update(user=request.auth, category_id=category_id, **data)
+def category_update(
+    request: HttpRequest,
+    category_id: int,
+    payload: CategoryPatch,
+    response: HttpResponse,
+    if_match: IfMatch = None,
+):
+    category = services.category_update(
+        user=request.auth,
+        category_id=category_id,
+        precondition=conditional.if_match(if_match, CategoryOut),
+        **payload.dict(exclude_unset=True),
+    )
+    return conditional.tagged(response, CategoryOut, category)
 
 
 @categories_router.delete(
     "/{int:category_id}/",
-    response={204: None, **DELETE_ERRORS},
+    response={204: None, **CONDITIONAL_DELETE_ERRORS},
     summary="Delete a category",
     description=(
-        "Its transactions stay, with `category: null`; its spending limits are deleted." + NOT_YOURS
+        "Its transactions stay, with `category: null`; its spending limits are deleted."
+        + DELETE_ETAG
+        + NOT_YOURS
     ),
 )
-def category_delete(request: HttpRequest, category_id: int):
-    services.category_delete(user=request.auth, category_id=category_id)
+def category_delete(request: HttpRequest, category_id: int, if_match: IfMatch = None):
+    services.category_delete(
+        user=request.auth,
+        category_id=category_id,
+        precondition=conditional.if_match(if_match, CategoryOut),
+    )
     return Status(204, None)
 
 
@@ -345,49 +431,80 @@ def transaction_import(
 
 @transactions_router.get(
     "/{int:transaction_id}/",
-    response={200: TransactionOut, **errors(401, 404)},
+    response={200: TransactionOut, **READ_ONE_ERRORS},
     summary="Read a transaction",
-    description=NOT_YOURS.strip(),
+    description=READ_ETAG.strip() + NOT_YOURS,
 )
-def transaction_get(request: HttpRequest, transaction_id: int):
-    return selectors.transaction_get(user=request.auth, transaction_id=transaction_id)
+def transaction_get(
+    request: HttpRequest,
+    transaction_id: int,
+    response: HttpResponse,
+    if_none_match: IfNoneMatch = None,
+):
+    tx = selectors.transaction_get(user=request.auth, transaction_id=transaction_id)
+    return conditional.read(response, TransactionOut, tx, if_none_match)
 
 
 @transactions_router.put(
     "/{int:transaction_id}/",
-    response={200: TransactionOut, **WRITE_ERRORS},
+    response={200: TransactionOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Replace a transaction",
-    description="Every writable field is required." + TRANSFER_LEG + NOT_YOURS,
+    description="Every writable field is required." + TRANSFER_LEG + WRITE_ETAG + NOT_YOURS,
 )
-def transaction_replace(request: HttpRequest, transaction_id: int, payload: TransactionIn):
-    return services.transaction_update(
-        user=request.auth, transaction_id=transaction_id, **payload.dict()
+def transaction_replace(
+    request: HttpRequest,
+    transaction_id: int,
+    payload: TransactionIn,
+    response: HttpResponse,
+    if_match: IfMatch = None,
+):
+    tx = services.transaction_update(
+        user=request.auth,
+        transaction_id=transaction_id,
+        precondition=conditional.if_match(if_match, TransactionOut),
+        **payload.dict(),
     )
+    return conditional.tagged(response, TransactionOut, tx)
 
 
 @transactions_router.patch(
     "/{int:transaction_id}/",
-    response={200: TransactionOut, **WRITE_ERRORS},
+    response={200: TransactionOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Update or move a transaction",
     description=(
         "Any subset; a new `budget` moves it to another of your budgets (both balances "
-        "follow)." + TRANSFER_LEG + NOT_YOURS
+        "follow)." + TRANSFER_LEG + WRITE_ETAG + NOT_YOURS
     ),
 )
-def transaction_update(request: HttpRequest, transaction_id: int, payload: TransactionPatch):
-    return services.transaction_update(
-        user=request.auth, transaction_id=transaction_id, **payload.dict(exclude_unset=True)
+def transaction_update(
+    request: HttpRequest,
+    transaction_id: int,
+    payload: TransactionPatch,
+    response: HttpResponse,
+    if_match: IfMatch = None,
+):
+    tx = services.transaction_update(
+        user=request.auth,
+        transaction_id=transaction_id,
+        precondition=conditional.if_match(if_match, TransactionOut),
+        **payload.dict(exclude_unset=True),
     )
+    return conditional.tagged(response, TransactionOut, tx)
 
 
 @transactions_router.delete(
     "/{int:transaction_id}/",
-    response={204: None, **errors(400, 401, 404, 503)},
+    # 400: a transfer's leg is deleted through its transfer.
+    response={204: None, **errors(400, 401, 404, 412, 503)},
     summary="Delete a transaction",
-    description=TRANSFER_LEG.strip() + NOT_YOURS,
+    description=TRANSFER_LEG.strip() + DELETE_ETAG + NOT_YOURS,
 )
-def transaction_delete(request: HttpRequest, transaction_id: int):
-    services.transaction_delete(user=request.auth, transaction_id=transaction_id)
+def transaction_delete(request: HttpRequest, transaction_id: int, if_match: IfMatch = None):
+    services.transaction_delete(
+        user=request.auth,
+        transaction_id=transaction_id,
+        precondition=conditional.if_match(if_match, TransactionOut),
+    )
     return Status(204, None)
 
 

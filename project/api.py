@@ -19,7 +19,8 @@ from budgets.api import (
 )
 from budgets.api_limits import limits_router
 from budgets.api_transfers import transfers_router
-from project import database
+from idempotency import openapi as idempotency_openapi
+from project import conditional, database
 from project.errors import (
     NON_FIELD_ERRORS,
     NOT_FOUND,
@@ -27,6 +28,7 @@ from project.errors import (
     DatabaseBusy,
     FieldError,
     NotFound,
+    PreconditionFailed,
 )
 from project.health import router as health_router
 from project.uploads import UploadTooLarge
@@ -55,9 +57,13 @@ access token).
   with at most two decimals.
 * Every list is paginated: `page` (from 1), `page_size` (1 to 100, default 20); body
   `{count, next, previous, results}`; a page past the end answers 404 `Invalid page.`.
-* Errors: 400 `{"field": ["message"]}` (`non_field_errors` for the rest), 401/404/405/413/429
-  `{"detail": "..."}`. Another user's object is a 404, exactly like a missing one. When the
-  database cannot be reached in time: 503 `{"detail": "..."}` with `Retry-After`.
+* Errors: 400 `{"field": ["message"]}` (`non_field_errors` for the rest),
+  401/404/405/409/412/413/422/429 `{"detail": "..."}`. Another user's object is a 404,
+  exactly like a missing one. When the database cannot be reached in time: 503
+  `{"detail": "..."}` with `Retry-After`.
+* Optional, for careful clients: `Idempotency-Key` on any POST makes retries safe (the stored
+  answer comes back with `Idempotent-Replayed: true`); single objects carry an `ETag`, which
+  `If-None-Match` (GET → 304) and `If-Match` (PUT/PATCH/DELETE → 412 when stale) take back.
 """
 
 
@@ -75,7 +81,14 @@ class ObjectBodyParser(Parser):
         return data
 
 
-api = NinjaAPI(
+class BudgetTrackerAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        # Headers handled by middleware for every route are documented after the fact.
+        schema = super().get_openapi_schema(*args, **kwargs)
+        return conditional.document(idempotency_openapi.document(schema))
+
+
+api = BudgetTrackerAPI(
     title="Budget Tracker API",
     version="1.0.0",
     description=API_DESCRIPTION,
@@ -117,6 +130,11 @@ def on_not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
 @api.exception_handler(Http404)
 def on_http404(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _detail(request, NOT_FOUND, 404)
+
+
+@api.exception_handler(PreconditionFailed)
+def on_precondition_failed(request: HttpRequest, exc: PreconditionFailed) -> HttpResponse:
+    return _detail(request, exc.message, 412)
 
 
 @api.exception_handler(AuthenticationError)

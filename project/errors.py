@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -36,6 +37,25 @@ class AuthFailed(Exception):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
+
+
+PRECONDITION_FAILED = (
+    "The object has changed since you read it (If-Match does not name its current ETag)."
+)
+
+
+class PreconditionFailed(Exception):
+    """The caller's copy of the object is stale (If-Match), so nothing was changed."""
+
+    def __init__(self, message: str = PRECONDITION_FAILED):
+        self.message = message
+        super().__init__(message)
+
+
+# A write service's optional ``precondition``: called with the object's current
+# representation once its row is locked, it raises PreconditionFailed when the caller's
+# copy is stale, before anything is written (see ``project.conditional``).
+Precondition = Callable[[Any], None]
 
 
 class DatabaseBusy(Exception):

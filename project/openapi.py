@@ -9,6 +9,7 @@ _ERROR_SCHEMAS: dict[int, Any] = {
     401: ErrorOut,
     404: ErrorOut,
     405: ErrorOut,
+    412: ErrorOut,
     413: ErrorOut,
     429: ErrorOut,
     503: ErrorOut,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 
 from project import config
 
@@ -34,6 +35,7 @@ INSTALLED_APPS = [
     "project",
     "users",
     "budgets",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +56,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Innermost: wraps the view in the transaction that also stores the key's answer,
+    # so replays pass through every other middleware like first answers do.
+    "idempotency.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -145,8 +150,10 @@ APPEND_SLASH = False
 NINJA_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("ACCESS_TOKEN_LIFETIME", default=900)),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("REFRESH_TOKEN_LIFETIME", default=604800)),
-    "ROTATE_REFRESH_TOKENS": False,
-    "BLACKLIST_AFTER_ROTATION": False,
+    # Opt-in: each refresh returns a new refresh token and blacklists the old one; an old
+    # one presented again ends every session of its user (users/services.py).
+    "ROTATE_REFRESH_TOKENS": env.bool("ROTATE_REFRESH_TOKENS", default=False),
+    "BLACKLIST_AFTER_ROTATION": env.bool("ROTATE_REFRESH_TOKENS", default=False),
     "UPDATE_LAST_LOGIN": True,
     "SIGNING_KEY": SECRET_KEY,
     "ALGORITHM": "HS256",
@@ -157,6 +164,13 @@ AUTH_RATE_LIMIT = config.rate_limit(env.str("AUTH_RATE_LIMIT", default="20/min")
 # the client IP for rate limits is REMOTE_ADDR and X-Forwarded-For is ignored, so
 # a client cannot dodge the limit by inventing that header.
 NINJA_NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# How long the answer to a request with an Idempotency-Key is kept (seconds).
+IDEMPOTENCY_KEY_TTL = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
+# Largest body of a POST sent with an Idempotency-Key (it is fingerprinted; larger: 413).
+# Default: the largest body a route accepts (the CSV import's file plus the form fields).
+IDEMPOTENCY_MAX_BODY_BYTES = env.int(
+    "IDEMPOTENCY_MAX_BODY_BYTES", default=IMPORT_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+)
 
 # --- CORS and security headers -------------------------------------------------------
 
@@ -164,7 +178,14 @@ CORS_ALLOWED_ORIGINS = env.list(
     "CORS_ALLOWED_ORIGINS",
     default=["http://localhost:5173", "http://127.0.0.1:5173", "http://localhost:3000"],
 )
-CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition", "X-Request-ID"]
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",
+    "Content-Disposition",
+    "X-Request-ID",
+    "ETag",
+    "Idempotent-Replayed",
+]
+CORS_ALLOW_HEADERS = (*default_cors_headers, "idempotency-key", "if-match", "if-none-match")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -10,6 +10,7 @@ in other processes through.
 """
 
 import math
+import re
 import threading
 import time
 
@@ -43,9 +44,19 @@ def count_request(key: str, duration: int) -> tuple[int, float]:
     raise RuntimeError(f"Rate-limit window for {key!r} kept closing")  # pragma: no cover
 
 
+CLIENT_IDENT_MAX_LENGTH = 64
+_UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
+
+
 def client_ident(request) -> str:
-    """The client IP: REMOTE_ADDR, or the X-Forwarded-For entry ``NUM_PROXIES`` says."""
-    return BaseThrottle().get_ident(request) or "unknown"
+    """The client IP: REMOTE_ADDR, or the X-Forwarded-For entry ``NUM_PROXIES`` says.
+
+    Bounded and printable: if ``NUM_PROXIES`` counts more proxies than there are, the
+    picked entry is whatever the client wrote, and it ends up in cache keys (rate limits)
+    and rows (anonymous Idempotency-Key scopes).
+    """
+    ident = BaseThrottle().get_ident(request) or "unknown"
+    return _UNPRINTABLE.sub("?", ident)[:CLIENT_IDENT_MAX_LENGTH]
 
 
 def auth_attempt_allowed(request) -> tuple[bool, int]:

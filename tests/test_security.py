@@ -66,6 +66,19 @@ def test_cors_exposes_headers_clients_need(db):
 
     exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
     assert {"retry-after", "content-disposition", "x-request-id"} <= exposed
+    assert {"etag", "idempotent-replayed"} <= exposed
+
+
+def test_cors_lets_browsers_send_the_optional_client_headers(db):
+    preflight = Client().options(
+        "/api/budgets/1/",
+        HTTP_ORIGIN=ALLOWED_ORIGIN,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="PATCH",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,idempotency-key,if-match,if-none-match",
+    )
+
+    allowed = {h.strip().lower() for h in preflight["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "idempotency-key", "if-match", "if-none-match"} <= allowed
 
 
 # --- Mass assignment: read-only fields cannot be set through any writable schema ---------

@@ -65,7 +65,10 @@ def me_update(request: HttpRequest, payload: MePatch):
     "/me/password/",
     response={204: None, **errors(400, 401, 413)},
     summary="Change my password",
-    description="Revokes every refresh token I hold; log in again afterwards.",
+    description=(
+        "Ends every session: revokes every refresh token I hold and refuses every access "
+        "token issued until now (this one included). Log in again afterwards."
+    ),
 )
 def password_change(request: HttpRequest, payload: PasswordChangeIn):
     services.password_change(user=request.auth, **payload.dict())
@@ -86,6 +89,22 @@ def logout(request: HttpRequest, payload: LogoutIn):
     return {"detail": messages.LOGGED_OUT}
 
 
+@users_router.post(
+    "/logout-all/",
+    response={200: DetailOut, **errors(401)},
+    summary="Log out of every session",
+    description=(
+        "Ends every session of the caller at once, on every device: every refresh token is "
+        "blacklisted, and every access token issued until now (this one included) is "
+        "refused with 401 from the next request on. Log in again afterwards. A password "
+        "change does the same."
+    ),
+)
+def logout_all(request: HttpRequest):
+    services.logout_all(user=request.auth)
+    return {"detail": messages.LOGGED_OUT_EVERYWHERE}
+
+
 @token_router.post(
     "/",
     throttle=[AuthEndpointThrottle()],
@@ -103,8 +122,16 @@ def token_obtain(request: HttpRequest, payload: TokenObtainIn):
 @token_router.post(
     "/refresh/",
     response={200: AccessOut, **errors(400, 401, 413)},
+    exclude_unset=True,
     summary="Get a new access token",
-    description="The refresh token is not rotated: keep using the one you have.",
+    description=(
+        "By default the refresh token is not rotated: the answer is `{access}` and you keep "
+        "using the refresh token you have. When the server runs with "
+        "`ROTATE_REFRESH_TOKENS=true` the answer is `{access, refresh}`: use the new refresh "
+        "token from now on; the one you sent is blacklisted, and presenting it again is "
+        "taken as theft and ends every session of the user. Send an `Idempotency-Key` so a "
+        "retried refresh gets the same answer instead."
+    ),
 )
 def token_refresh(request: HttpRequest, payload: TokenRefreshIn):
     return services.token_refresh(**payload.dict())

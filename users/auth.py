@@ -8,8 +8,10 @@ from ninja_jwt.tokens import AccessToken, Token
 
 from users import messages
 from users.models import User
+from users.tokens import session_is_current
 
 _AUTH_ERROR_ATTR = "_budget_auth_error"
+_USER_CACHE_ATTR = "_budget_token_user"
 
 
 def token_user(token: Token) -> User | None:
@@ -21,7 +23,11 @@ def token_user(token: Token) -> User | None:
     user_id = token.get(api_settings.USER_ID_CLAIM)
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None
-    return User.objects.filter(pk=user_id, is_active=True).first()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    # Issued before the user's last logout-all or password change: that session is over.
+    if user is None or not session_is_current(token, user):
+        return None
+    return user
 
 
 class JWTAuth(HttpBearer):
@@ -38,11 +44,28 @@ class JWTAuth(HttpBearer):
         return super().__call__(request)
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        try:
-            validated = AccessToken(token.strip())
-        except TokenError:
-            return None
-        return token_user(validated)
+        # Remembered per request: the Idempotency-Key middleware asks first (for the key's
+        # scope), and the route's auth must not read the user row a second time.
+        cached = getattr(request, _USER_CACHE_ATTR, None)
+        if cached is not None and cached[0] == token:
+            return cached[1]
+        user = user_for_access_token(token)
+        setattr(request, _USER_CACHE_ATTR, (token, user))
+        return user
+
+
+def user_for_access_token(raw: str) -> User | None:
+    """The user a valid, unexpired access token may act for, or None."""
+    try:
+        validated = AccessToken(raw.strip())
+    except TokenError:
+        return None
+    return token_user(validated)
+
+
+def bearer_user(request: HttpRequest) -> User | None:
+    """The user the request's ``Authorization: Bearer`` header authenticates, or None."""
+    return JWTAuth()(request)
 
 
 def auth_failure_message(request: HttpRequest) -> str:

@@ -3,6 +3,7 @@ import unicodedata
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from ninja_jwt.token_blacklist.models import OutstandingToken
 
 from users import messages
 
@@ -53,6 +54,10 @@ class User(AbstractUser):
     # the user row anyway, so reads learn "nothing is due" without a query.
     recurring_next_due = models.DateField(null=True, blank=True, editable=False)
 
+    # Bumped to end every session at once (logout-all, password change, refresh token
+    # reuse); tokens stamped with an older value are refused. See users/tokens.py.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["username_key"], name="users_user_username_key_unique"),
@@ -91,3 +96,20 @@ class User(AbstractUser):
             errors["email"] = messages.EMAIL_TAKEN
         if errors:
             raise ValidationError(errors)
+
+
+class RotatedRefreshToken(models.Model):
+    """A refresh token that was exchanged for a new one (``ROTATE_REFRESH_TOKENS``).
+
+    It is blacklisted too; this record says why, so that presenting it again is
+    recognised as reuse (someone else holds a copy) rather than a stale logout.
+    Deleted with its outstanding token (``flushexpiredtokens``).
+    """
+
+    token = models.OneToOneField(
+        OutstandingToken, on_delete=models.CASCADE, primary_key=True, related_name="rotation"
+    )
+    rotated_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"rotated {self.token_id} at {self.rotated_at:%Y-%m-%d %H:%M:%S}"

@@ -94,6 +94,13 @@ class TokenRefreshIn(Schema):
 
 class AccessOut(Schema):
     access: str
+    refresh: str = Field(
+        None,
+        description=(
+            "Only when the server rotates refresh tokens (`ROTATE_REFRESH_TOKENS=true`): "
+            "the refresh token to use from now on."
+        ),
+    )
 
 
 class TokenVerifyIn(Schema):

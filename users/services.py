@@ -5,15 +5,19 @@ from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
+from ninja_jwt import settings as jwt_settings
 from ninja_jwt.exceptions import TokenError
 from ninja_jwt.settings import api_settings
 from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from ninja_jwt.tokens import RefreshToken, UntypedToken
+from ninja_jwt.utils import datetime_from_epoch
 
 from project.errors import AuthFailed, FieldError, constraint_as_field_error
 from users import messages
 from users.auth import token_user
-from users.models import User, identity_key
+from users.models import RotatedRefreshToken, User, identity_key
+from users.tokens import SessionRefreshToken
 
 EMAIL_MAX_LENGTH = 254
 
@@ -87,20 +91,74 @@ def token_obtain(*, username: str, password: str) -> dict[str, str]:
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
         raise AuthFailed(messages.BAD_CREDENTIALS)
-    refresh = RefreshToken.for_user(user)
+    refresh = SessionRefreshToken.for_user(user)
     if api_settings.UPDATE_LAST_LOGIN:
         update_last_login(None, user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+def rotation_enabled() -> bool:
+    # Looked up on each call: ninja-jwt rebuilds its settings object when NINJA_JWT changes.
+    return jwt_settings.api_settings.ROTATE_REFRESH_TOKENS
+
+
 def token_refresh(*, refresh: str) -> dict[str, str]:
+    """A new access token; with rotation on, also a new refresh token for the old one."""
     try:
-        token = RefreshToken(refresh)
+        token = SessionRefreshToken(refresh)
     except TokenError as exc:
+        _revoke_on_reuse(refresh)
         raise AuthFailed(messages.TOKEN_INVALID) from exc
-    if token_user(token) is None:
+    user = token_user(token)  # also refuses a token of an ended session
+    if user is None:
         raise AuthFailed(messages.TOKEN_INVALID)
-    return {"access": str(token.access_token)}
+    if not rotation_enabled():
+        return {"access": str(token.access_token)}
+    rotated = _rotate(token, raw=refresh, user=user)
+    if rotated is None:
+        raise AuthFailed(messages.TOKEN_INVALID)
+    return {"access": str(rotated.access_token), "refresh": str(rotated)}
+
+
+@transaction.atomic
+def _rotate(token: RefreshToken, *, raw: str, user: User) -> RefreshToken | None:
+    """Blacklist ``token``, remember it was rotated, issue its successor.
+
+    The outstanding-token row is locked first, so two refreshes of the same token are
+    serialised: the second finds it already rotated, which is reuse (None; every session
+    of the user has then been ended).
+    """
+    jti = token[api_settings.JTI_CLAIM]
+    outstanding, _ = OutstandingToken.objects.get_or_create(
+        jti=jti,
+        defaults={"user": user, "token": raw, "expires_at": datetime_from_epoch(token["exp"])},
+    )
+    outstanding = OutstandingToken.objects.select_for_update().get(pk=outstanding.pk)
+    if BlacklistedToken.objects.filter(token=outstanding).exists():
+        if RotatedRefreshToken.objects.filter(token=outstanding).exists():
+            sessions_end_all(user=user)
+        return None
+    BlacklistedToken.objects.create(token=outstanding)
+    RotatedRefreshToken.objects.create(token=outstanding)
+    return SessionRefreshToken.for_user(user)
+
+
+def _revoke_on_reuse(raw: str) -> None:
+    """A genuine, unexpired refresh token that was already rotated is being presented
+    again: someone holds a copy. End every session of its user."""
+    try:
+        claims = UntypedToken(raw)  # signature and expiry; not type, not blacklist
+    except TokenError:
+        return
+    if claims.get(api_settings.TOKEN_TYPE_CLAIM) != RefreshToken.token_type:
+        return
+    rotated = (
+        RotatedRefreshToken.objects.filter(token__jti=claims.get(api_settings.JTI_CLAIM))
+        .select_related("token__user")
+        .first()
+    )
+    if rotated is not None and rotated.token.user is not None:
+        sessions_end_all(user=rotated.token.user)
 
 
 def token_verify(*, token: str) -> None:
@@ -148,7 +206,20 @@ def password_change(
     _check_password(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    sessions_end_all(user=user)
+
+
+@transaction.atomic
+def sessions_end_all(*, user: User) -> None:
+    """End every session of the user at once: every refresh token is blacklisted and
+    every token issued so far (access tokens included) is refused from now on."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
     _revoke_all_refresh_tokens(user)
+
+
+def logout_all(*, user: User) -> None:
+    sessions_end_all(user=user)
 
 
 def logout(*, user: User, refresh_token: str | None, refresh: str | None) -> None:

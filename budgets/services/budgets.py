@@ -11,7 +11,7 @@ from budgets.selectors.common import get_or_not_found
 from budgets.selectors.transfers import transfer_partner_budget_ids
 from budgets.services.locking import lock_budget_to_delete
 from budgets.services.transfers import transfers_end_with_budget
-from project.errors import NotFound
+from project.errors import NotFound, Precondition
 from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 
 
@@ -34,10 +34,16 @@ def budget_update(
     description: str | Unset = UNSET,
     date: dt.date | Unset = UNSET,
     initial_amount: Decimal | Unset = UNSET,
+    precondition: Precondition | None = None,
 ) -> Budget:
-    """PUT passes every field, PATCH only those sent; ``UNSET`` ones are left alone."""
+    """PUT passes every field, PATCH only those sent; ``UNSET`` ones are left alone.
+
+    ``precondition`` (If-Match) runs on the current budget, balance included, once its
+    row is locked: no other write of it can slip between that check and this one."""
     with transaction.atomic():
         budget = get_or_not_found(Budget.objects.for_user(user).select_for_update(), budget_id)
+        if precondition is not None:
+            precondition(budget_get(user=user, budget_id=budget_id))
         changed = assign(
             budget, title=title, description=description, date=date, initial_amount=initial_amount
         )
@@ -47,9 +53,10 @@ def budget_update(
 
 
 @retry_on_conflict
-def budget_delete(*, user, budget_id: int) -> None:
+def budget_delete(*, user, budget_id: int, precondition: Precondition | None = None) -> None:
     """Deletes the budget, its transactions and spending limits. Its transfers end: the
-    leg in the other budget stays there as an ordinary transaction."""
+    leg in the other budget stays there as an ordinary transaction. ``precondition``: as
+    in ``budget_update``, checked once the budget is locked."""
     with transaction.atomic():
         # Lock the budget before its transactions (the global lock order): a
         # transaction being added right now either commits first and goes with the
@@ -61,5 +68,7 @@ def budget_delete(*, user, budget_id: int) -> None:
             raise NotFound
         if not transfer_partner_budget_ids(user=user, budget_id=budget_id) <= partners:
             raise Retry  # a transfer to a new partner landed before our lock
+        if precondition is not None:
+            precondition(budget_get(user=user, budget_id=budget_id))
         transfers_end_with_budget(budget_id=budget_id)
         budget.delete()

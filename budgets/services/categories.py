@@ -9,7 +9,7 @@ from django.db import transaction
 from budgets import messages
 from budgets.models import Category
 from budgets.selectors.common import get_or_not_found
-from project.errors import FieldError, constraint_as_field_error
+from project.errors import FieldError, Precondition, constraint_as_field_error
 from project.services import UNSET, Unset, assign, retry_on_conflict
 
 
@@ -26,11 +26,20 @@ def category_create(*, user, name: str) -> Category:
 
 
 @retry_on_conflict
-def category_update(*, user, category_id: int, name: str | Unset = UNSET) -> Category:
+def category_update(
+    *,
+    user,
+    category_id: int,
+    name: str | Unset = UNSET,
+    precondition: Precondition | None = None,
+) -> Category:
+    """``precondition`` (If-Match) runs on the locked category before anything changes."""
     with transaction.atomic():
         category = get_or_not_found(
             Category.objects.for_user(user).select_for_update(), category_id
         )
+        if precondition is not None:
+            precondition(category)
         changed = assign(category, name=name)
         if changed:
             with constraint_as_field_error(_name_taken):
@@ -39,8 +48,13 @@ def category_update(*, user, category_id: int, name: str | Unset = UNSET) -> Cat
 
 
 @retry_on_conflict
-def category_delete(*, user, category_id: int) -> None:
+def category_delete(*, user, category_id: int, precondition: Precondition | None = None) -> None:
     """Deletes the category; its transactions stay, uncategorised (SET_NULL)."""
     with transaction.atomic():
         # The category is locked before its transactions are updated (global lock order).
-        get_or_not_found(Category.objects.for_user(user).select_for_update(), category_id).delete()
+        category = get_or_not_found(
+            Category.objects.for_user(user).select_for_update(), category_id
+        )
+        if precondition is not None:
+            precondition(category)
+        category.delete()

@@ -32,7 +32,7 @@ from budgets.services.locking import (
     lock_transaction,
     reference_errors,
 )
-from project.errors import NON_FIELD_ERRORS, FieldError, NotFound
+from project.errors import NON_FIELD_ERRORS, FieldError, NotFound, Precondition
 from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 
 
@@ -113,9 +113,11 @@ def transaction_update(
     category: int | Unset | None = UNSET,
     description: str | Unset = UNSET,
     date: dt.date | Unset = UNSET,
+    precondition: Precondition | None = None,
 ) -> Transaction:
     """PUT passes every field, PATCH only those sent (``UNSET`` ones are left alone); a
-    new ``budget`` moves the transaction to another of the caller's budgets."""
+    new ``budget`` moves the transaction to another of the caller's budgets.
+    ``precondition`` (If-Match) runs on the locked transaction before it changes."""
     with transaction.atomic():
         if budget is UNSET and category is UNSET:
             # No parent changes: only the transaction's own row is locked.
@@ -127,6 +129,8 @@ def transaction_update(
             tx = _lock_with_parents(
                 user=user, transaction_id=transaction_id, budget=budget, category=category
             )
+        if precondition is not None:
+            precondition(tx)
         transaction_change(
             tx,
             budget_id=budget,
@@ -168,13 +172,23 @@ def _lock_with_parents(
 
 
 @retry_on_conflict
-def transaction_delete(*, user, transaction_id: int) -> None:
-    # A transaction has no children: only its own row is locked, by the DELETE.
+def transaction_delete(
+    *, user, transaction_id: int, precondition: Precondition | None = None
+) -> None:
+    # A transaction has no children: only its own row is locked (by the DELETE, or
+    # first, when a precondition must see the version it deletes).
     with transaction.atomic():
-        tx = transaction_get(user=user, transaction_id=transaction_id)
+        if precondition is None:
+            tx = transaction_get(user=user, transaction_id=transaction_id)
+        else:
+            tx = lock_transaction(user=user, transaction_id=transaction_id)
+            if tx is None:
+                raise NotFound
         # Read without a lock, yet safe: a row is created as a leg or not at all, and
         # a leg only ever becomes ordinary (its transfer ends with one of its budgets).
         _refuse_transfer_leg(tx)
+        if precondition is not None:
+            precondition(tx)
         transaction_remove(tx)
 
 

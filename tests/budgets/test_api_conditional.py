@@ -1,0 +1,307 @@
+"""ETag, If-None-Match and If-Match on budgets, categories and transactions over HTTP.
+
+The concurrent case (two clients sending the same ETag at once) runs over real HTTP in
+tests/test_clients_http.py.
+"""
+
+import hashlib
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from budgets.models import Budget, Category, Transaction
+from project.errors import PRECONDITION_FAILED
+from tests.conftest import make_budget, make_category, make_transaction
+
+KINDS = ["budget", "category", "transaction"]
+PATCHES = {
+    "budget": {"title": "Renamed"},
+    "category": {"name": "Renamed"},
+    "transaction": {"description": "Renamed"},
+}
+
+
+@pytest.fixture
+def objects(user):
+    budget = make_budget(user)
+    category = make_category(user)
+    return {
+        "budget": budget,
+        "category": category,
+        "transaction": make_transaction(budget, category=category),
+    }
+
+
+def path(kind, obj) -> str:
+    plural = {"budget": "budgets", "category": "categories", "transaction": "transactions"}
+    return f"/api/{plural[kind]}/{obj.id}/"
+
+
+def put_body(kind, objects) -> dict:
+    return {
+        "budget": {"title": "Replaced", "date": "2026-02-01", "initial_amount": "10.00"},
+        "category": {"name": "Replaced"},
+        "transaction": {
+            "budget": objects["budget"].id,
+            "amount": "-3.00",
+            "date": "2026-02-02",
+            "category": None,
+        },
+    }[kind]
+
+
+def body_etag(content: bytes) -> str:
+    return f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+
+
+def model_state(kind, obj):
+    model = {"budget": Budget, "category": Category, "transaction": Transaction}[kind]
+    return model.objects.filter(pk=obj.pk).values().first()
+
+
+# --- ETag and If-None-Match --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_get_carries_a_strong_etag_of_the_body(auth_client, objects, kind):
+    response = auth_client.get(path(kind, objects[kind]))
+
+    assert response.status_code == 200
+    assert response["ETag"] == body_etag(response.content)
+    assert not response["ETag"].startswith("W/")
+    assert auth_client.get(path(kind, objects[kind]))["ETag"] == response["ETag"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "header",
+    ["{etag}", "W/{etag}", '"other", {etag}', "*"],
+    ids=["exact", "weak", "in-a-list", "star"],
+)
+def test_if_none_match_with_the_current_etag_is_a_304_without_body(
+    auth_client, objects, kind, header
+):
+    etag = auth_client.get(path(kind, objects[kind]))["ETag"]
+
+    response = auth_client.get(
+        path(kind, objects[kind]), HTTP_IF_NONE_MATCH=header.format(etag=etag)
+    )
+
+    assert response.status_code == 304
+    assert response.content == b""
+    assert not response.has_header("Content-Type")
+    assert response["ETag"] == etag
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "header", ['"0123"', "not-an-etag", ""], ids=["other", "malformed", "empty"]
+)
+def test_if_none_match_with_another_etag_is_a_full_answer(auth_client, objects, kind, header):
+    response = auth_client.get(path(kind, objects[kind]), HTTP_IF_NONE_MATCH=header)
+
+    assert response.status_code == 200
+    assert response["ETag"] == body_etag(response.content)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_etag_changes_with_the_representation(auth_client, objects, kind):
+    before = auth_client.get(path(kind, objects[kind]))["ETag"]
+    auth_client.patch(path(kind, objects[kind]), PATCHES[kind])
+
+    after = auth_client.get(path(kind, objects[kind]), HTTP_IF_NONE_MATCH=before)
+
+    assert after.status_code == 200
+    assert after["ETag"] != before
+
+
+def test_a_budget_etag_covers_its_balance(auth_client, objects):
+    budget = objects["budget"]
+    before = auth_client.get(path("budget", budget))
+
+    make_transaction(budget, "-1.00")  # the budget's own row is untouched
+    after = auth_client.get(path("budget", budget), HTTP_IF_NONE_MATCH=before["ETag"])
+
+    assert after.status_code == 200
+    assert after.json()["balance"] != before.json()["balance"]
+    assert after["ETag"] != before["ETag"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_reads_cost_the_same_queries_with_or_without_if_none_match(
+    auth_client, objects, kind, django_assert_num_queries
+):
+    etag = auth_client.get(path(kind, objects[kind]))["ETag"]
+
+    # 1 user lookup for the token, 1 row (a budget's balance comes in the same query).
+    with django_assert_num_queries(2):
+        assert (
+            auth_client.get(path(kind, objects[kind]), HTTP_IF_NONE_MATCH=etag).status_code == 304
+        )
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_plain_read_costs_two_queries(auth_client, objects, kind, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        assert auth_client.get(path(kind, objects[kind])).status_code == 200
+
+
+# --- If-Match on writes --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_writes_answer_the_new_etag(auth_client, objects, kind, method):
+    body = put_body(kind, objects) if method == "put" else PATCHES[kind]
+
+    response = getattr(auth_client, method)(path(kind, objects[kind]), body)
+
+    assert response.status_code == 200
+    assert response["ETag"] == body_etag(response.content)
+    assert auth_client.get(path(kind, objects[kind]))["ETag"] == response["ETag"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("method", ["put", "patch"])
+@pytest.mark.parametrize(
+    "header", ["{etag}", '"other", {etag}', "*"], ids=["exact", "list", "star"]
+)
+def test_if_match_with_the_current_etag_writes(auth_client, objects, kind, method, header):
+    etag = auth_client.get(path(kind, objects[kind]))["ETag"]
+    body = put_body(kind, objects) if method == "put" else PATCHES[kind]
+
+    response = getattr(auth_client, method)(
+        path(kind, objects[kind]), body, HTTP_IF_MATCH=header.format(etag=etag)
+    )
+
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+@pytest.mark.parametrize(
+    "header", ['"0123"', "W/{etag}", "{bare}", ""], ids=["stale", "weak", "unquoted", "empty"]
+)
+def test_if_match_with_a_stale_etag_is_a_412_and_changes_nothing(
+    auth_client, objects, kind, method, header
+):
+    etag = auth_client.get(path(kind, objects[kind]))["ETag"]
+    before = model_state(kind, objects[kind])
+    body = {"put": put_body(kind, objects), "patch": PATCHES[kind], "delete": None}[method]
+
+    response = getattr(auth_client, method)(
+        path(kind, objects[kind]),
+        body,
+        HTTP_IF_MATCH=header.format(etag=etag, bare=etag.strip('"')),
+    )
+
+    assert response.status_code == 412
+    assert response.json() == {"detail": PRECONDITION_FAILED}
+    assert model_state(kind, objects[kind]) == before
+
+
+def test_a_budget_edited_after_a_new_transaction_is_a_412(auth_client, objects):
+    budget = objects["budget"]
+    etag = auth_client.get(path("budget", budget))["ETag"]
+    auth_client.post(
+        "/api/transactions/", {"budget": budget.id, "amount": "5.00", "date": "2026-01-20"}
+    )
+
+    response = auth_client.patch(path("budget", budget), {"title": "Mine"}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 412
+    assert Budget.objects.get(pk=budget.pk).title == "Household"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_if_match_with_the_current_etag_deletes(auth_client, objects, kind):
+    etag = auth_client.get(path(kind, objects[kind]))["ETag"]
+
+    response = auth_client.delete(path(kind, objects[kind]), HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 204
+    assert model_state(kind, objects[kind]) is None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_second_of_two_edits_from_the_same_copy_is_a_412(auth_client, objects, kind):
+    etag = auth_client.get(path(kind, objects[kind]))["ETag"]
+    first = auth_client.patch(path(kind, objects[kind]), PATCHES[kind], HTTP_IF_MATCH=etag)
+
+    second = auth_client.patch(path(kind, objects[kind]), {}, HTTP_IF_MATCH=etag)
+
+    assert (first.status_code, second.status_code) == (200, 412)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_another_users_object_is_a_404_whatever_if_match_says(other_client, objects, kind):
+    for header in ("*", '"0123"'):
+        response = other_client.patch(
+            path(kind, objects[kind]), PATCHES[kind], HTTP_IF_MATCH=header
+        )
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}
+
+
+def test_a_transaction_moved_under_if_match_checks_the_version_it_moves(auth_client, objects, user):
+    other_budget = make_budget(user, title="Other")
+    tx = objects["transaction"]
+    etag = auth_client.get(path("transaction", tx))["ETag"]
+    auth_client.patch(path("transaction", tx), {"amount": "-9.00"})
+
+    stale = auth_client.patch(
+        path("transaction", tx), {"budget": other_budget.id}, HTTP_IF_MATCH=etag
+    )
+
+    assert stale.status_code == 412
+    assert Transaction.objects.get(pk=tx.pk).budget_id == objects["budget"].id
+
+
+@pytest.mark.parametrize(("kind", "extra"), [("budget", 1), ("category", 0), ("transaction", 0)])
+def test_if_match_costs_a_query_only_where_the_locked_row_is_not_the_representation(
+    auth_client, objects, kind, extra
+):
+    """A budget's balance is read again under the lock; the others are their own rows."""
+    plain = _queries(lambda: auth_client.patch(path(kind, objects[kind]), PATCHES[kind]))
+    etag = auth_client.get(path(kind, objects[kind]))["ETag"]
+
+    checked = _queries(
+        lambda: auth_client.patch(path(kind, objects[kind]), PATCHES[kind], HTTP_IF_MATCH=etag)
+    )
+
+    assert checked == plain + extra
+
+
+def _queries(request) -> int:
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as queries:
+        assert request().status_code == 200
+    return len(queries)
+
+
+# --- OpenAPI ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("plural", ["budgets", "categories", "transactions"])
+def test_conditional_headers_and_answers_are_documented(plural):
+    from tests.test_openapi import PATHS
+
+    item = PATHS[f"/api/{plural}/{{{plural[:-1] if plural != 'categories' else 'category'}_id}}/"]
+    get = item["get"]
+    assert _header_params(get) == {"If-None-Match"}
+    assert "304" in get["responses"] and "content" not in get["responses"]["304"]
+    assert "ETag" in get["responses"]["200"]["headers"]
+    assert "ETag" in get["responses"]["304"]["headers"]
+    for method in ("put", "patch", "delete"):
+        assert _header_params(item[method]) == {"If-Match"}
+        assert item[method]["responses"]["412"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorOut"
+        }
+    for method in ("put", "patch"):
+        assert item[method]["responses"]["200"]["headers"]["ETag"]["required"] is True
+
+
+def _header_params(operation) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
