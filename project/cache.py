@@ -38,7 +38,17 @@ class DatabaseCache(DjangoDatabaseCache):
             yield connection, cursor
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        with self._entry_locked(self.make_and_validate_key(key, version=version)):
+        made_key = self.make_and_validate_key(key, version=version)
+        with self._entry_locked(made_key) as (connection, cursor):
+            # Django's add treats an entry as live until the end of the second it expires
+            # in (it rounds "now" down), its get only until that instant: in between, add
+            # would keep an entry get no longer returns. Drop it first, as get would.
+            quote = connection.ops.quote_name
+            cursor.execute(  # identifiers quoted, values bound
+                f"DELETE FROM {quote(self._table)} WHERE {quote('cache_key')} = %s "  # noqa: S608
+                f"AND {quote('expires')} < %s",
+                [made_key, connection.ops.adapt_datetimefield_value(tz_now())],
+            )
             return super().add(key, value, timeout, version)
 
     def incr(self, key, delta=1, version=None):

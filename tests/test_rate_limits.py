@@ -2,6 +2,8 @@
 concurrency, and on the admin's log-in page too."""
 
 import datetime as dt
+from contextlib import ExitStack
+from unittest import mock
 
 import pytest
 from django.core.cache import caches
@@ -9,6 +11,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from project.config import CACHE_TABLE
+from project.throttling import count_request
 from tests.conftest import PASSWORD, make_user
 from tests.live import live_server
 from tests.test_concurrency import _all_at_once, _tail
@@ -143,3 +146,22 @@ def test_the_limit_is_exact_across_workers_without_a_cache_server(tmp_path):
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] * LIMIT + [429] * (ATTEMPTS - LIMIT), f"{results}\n{log}"
     assert all(1 <= int(wait) <= 60 for status, wait in results if status == 429), results
+
+
+def test_a_window_that_ended_within_the_current_second_opens_again(db_cache):
+    """Django's database cache rounds "now" down to the second when it adds an entry but
+    not when it reads one: in the second after a window ends, ``add`` kept the old entry
+    while ``get`` no longer returned it, and counting failed (a 500 at log-in)."""
+    start = 1_900_000_000.0  # a whole second
+
+    def clock(epoch: float) -> ExitStack:
+        moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+        stack = ExitStack()
+        stack.enter_context(mock.patch("time.time", return_value=epoch))
+        stack.enter_context(mock.patch("django.core.cache.backends.db.tz_now", return_value=moment))
+        stack.enter_context(mock.patch("project.cache.tz_now", return_value=moment))
+        return stack
+
+    for epoch, expected in ((start, 1), (start + 1, 2), (start + 60.5, 1)):
+        with clock(epoch):
+            assert count_request("throttle:test", 60)[0] == expected, epoch
