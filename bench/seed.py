@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import json
 import os
 import random
@@ -92,31 +93,43 @@ def create_user(name: str):
     )
 
 
-def create_category(user, name: str):
-    from budgets import services
+def _takes_data_dict(function) -> bool:
+    """Before the services split (issue 14) writes took ``data={...}``; after it, keyword
+    arguments. Both are supported so --compare works across that change."""
+    return "data" in inspect.signature(function).parameters
 
-    return services.category_create(user=user, data={"name": name})
+
+def create_category(user, name: str):
+    from budgets.services import category_create
+
+    if _takes_data_dict(category_create):
+        return category_create(user=user, data={"name": name})
+    return category_create(user=user, name=name)
 
 
 def create_budget(user, *, title: str, date: dt.date, initial_amount: Decimal):
-    from budgets import services
+    from budgets.services import budget_create
 
-    return services.budget_create(
-        user=user,
-        data={
-            "title": title,
-            "description": "Seeded for the benchmark.",
-            "date": date,
-            "initial_amount": initial_amount,
-        },
-    )
+    fields = {
+        "title": title,
+        "description": "Seeded for the benchmark.",
+        "date": date,
+        "initial_amount": initial_amount,
+    }
+    if _takes_data_dict(budget_create):
+        return budget_create(user=user, data=fields)
+    return budget_create(user=user, **fields)
 
 
 def after_bulk_transactions(budget_ids: list[int]) -> None:
     """Bring whatever the app derives from transactions up to date after the bulk
-    insert. Today the balance and reports are computed at read time: nothing to do.
-    An app that stores balances or totals must rebuild them here (e.g. by calling its
-    verify-and-repair command for these budgets)."""
+    insert (and after --cleanup deleted the POSTed rows).
+
+    Today the balance and the reports are computed at read time: nothing to do. An app
+    that stores balances or totals must rebuild them here, e.g. by calling its
+    verify-and-repair command for these budgets. --compare runs this module against
+    both revisions, so only call what the checkout has (``get_commands()`` from
+    ``django.core.management`` says which commands exist)."""
 
 
 def access_token(name: str) -> str:
