@@ -477,12 +477,14 @@ def measure(servers: list[Server], scenarios: list[Scenario], args) -> dict:
             order = servers if round_no % 2 == 0 or not args.swap else servers[::-1]
             for server in order:
                 result = wrk(server, scenario, args.duration, args)
+                result["load_average"] = round(os.getloadavg()[0], 2)
                 results[scenario.name][server.label].append(result)
                 log(
                     f"  {scenario.name:<17} {server.label:<4} round {round_no + 1}: "
                     f"{result['rps']:8.1f} req/s  p50 {result['p50_us'] / 1000:7.2f} ms  "
                     f"p99 {result['p99_us'] / 1000:7.2f} ms  non-2xx {result['non_2xx']}"
                     + (f"  socket errors {result['errors']}" if result["errors"] else "")
+                    + f"  (load {result['load_average']:.1f})"
                 )
                 if not server.alive():
                     raise BenchError(
