@@ -321,6 +321,22 @@ class Server:
         finally:
             conn.close()
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) used so far by the gunicorn master and its workers,
+        from /proc (Linux); None elsewhere. Per request, it is the app's own cost, much
+        less sensitive than req/s to other load on the machine."""
+        if self.process is None or not Path("/proc/self/stat").exists():
+            return None
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                pid, ppid = int(stat.parent.name), int(fields[1])
+                if self.process.pid in (pid, ppid):
+                    total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -476,8 +492,12 @@ def measure(servers: list[Server], scenarios: list[Scenario], args) -> dict:
         for round_no in range(args.rounds):
             order = servers if round_no % 2 == 0 or not args.swap else servers[::-1]
             for server in order:
+                cpu_before = server.cpu_seconds()
                 result = wrk(server, scenario, args.duration, args)
                 result["load_average"] = round(os.getloadavg()[0], 2)
+                if cpu_before is not None and result["requests"]:
+                    used = server.cpu_seconds() - cpu_before
+                    result["cpu_ms_per_request"] = used * 1000 / result["requests"]
                 results[scenario.name][server.label].append(result)
                 log(
                     f"  {scenario.name:<17} {server.label:<4} round {round_no + 1}: "
@@ -502,14 +522,30 @@ def summarise(runs: list[dict]) -> dict:
         "errors": sum(r["errors"] for r in runs),
         "requests": sum(r["requests"] for r in runs),
         "rounds": [round(r["rps"], 1) for r in runs],
+        "cpu_ms": (
+            statistics.median(r["cpu_ms_per_request"] for r in runs)
+            if all("cpu_ms_per_request" in r for r in runs)
+            else None
+        ),
     }
+
+
+def _ratio(a: dict, b: dict, label: str) -> str:
+    """``label`` req/s ratio a/b, and how many times b's CPU per request a spends."""
+    text = f"{label} {a['rps'] / b['rps']:.2f}" if b["rps"] else f"{label} -"
+    if a["cpu_ms"] and b["cpu_ms"]:
+        text += f" (CPU x{a['cpu_ms'] / b['cpu_ms']:.1f})"
+    return text
 
 
 def print_table(results: dict, queries: dict, labels: list[str], args) -> dict:
     table = {}
     base = labels[0]
     cmp_label = labels[1] if args.compare else None
-    headers = ["scenario", "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "queries", "ratio"]
+    headers = [
+        "scenario", "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "queries", "CPU ms/req",
+        "ratio",
+    ]  # fmt: skip
     rows = []
     for name, per_target in results.items():
         table[name] = {}
@@ -520,13 +556,11 @@ def print_table(results: dict, queries: dict, labels: list[str], args) -> dict:
         for label in labels:
             stats = table[name][label]
             if label == "ref":
-                ratio = ""
-                for other in labels[:-1]:
-                    r = table[name][other]["rps"] / stats["rps"] if stats["rps"] else 0
-                    ratio += f"{other}/ref {r:.2f} "
+                ratio = "  ".join(
+                    _ratio(table[name][other], stats, f"{other}/ref") for other in labels[:-1]
+                )
             elif cmp_label and label == cmp_label:
-                r = stats["rps"] / table[name][base]["rps"] if table[name][base]["rps"] else 0
-                ratio = f"{cmp_label}/{base} {r:.2f}"
+                ratio = _ratio(stats, table[name][base], f"{cmp_label}/{base}")
             else:
                 ratio = ""
             q = stats["queries"]
@@ -540,6 +574,7 @@ def print_table(results: dict, queries: dict, labels: list[str], args) -> dict:
                     f"{stats['non_2xx']}"
                     + (f" (+{stats['errors']} socket)" if stats["errors"] else ""),
                     "-" if q is None else str(q),
+                    "-" if stats["cpu_ms"] is None else f"{stats['cpu_ms']:.2f}",
                     ratio.strip(),
                 ]
             )
@@ -669,7 +704,7 @@ def main(argv=None) -> int:
             checkouts = [current_checkout()]
             databases = [db]
 
-        seeded_by_label, queries = {}, {}
+        seeded_by_label, queries, extras = {}, {}, {}
         for checkout, database in zip(checkouts, databases, strict=True):
             log(f"== {checkout.label}: {checkout.revision} on {database.url}")
             if database in created:
@@ -693,9 +728,11 @@ def main(argv=None) -> int:
                 scenarios,
                 reference=not args.no_reference,
             )
-            queries[checkout.label] = {k: v["queries"] for k, v in q.items()}
+            queries[checkout.label] = {k: v["queries"] for k, v in q["scenarios"].items()}
+            if q["per_request_extra"]:
+                extras[checkout.label] = q["per_request_extra"]
             if not args.no_reference and "ref" not in queries:
-                queries["ref"] = {k: v["reference_queries"] for k, v in q.items()}
+                queries["ref"] = {k: v["reference_queries"] for k, v in q["scenarios"].items()}
 
         if args.seed_only:
             log("== Seeded; the database is kept. Run again with --reuse-db to measure.")
@@ -761,6 +798,8 @@ def main(argv=None) -> int:
             "queries: per request, counted in-process with Django's test client and "
             "CaptureQueriesContext (ref: statements the reference app sent)"
         )
+        for label, extra in extras.items():
+            print(f"  {label} also pays, under a real server: {extra}")
         for name, per_target in table.items():
             for label, stats in per_target.items():
                 if stats["non_2xx"] or stats["errors"]:
@@ -789,6 +828,7 @@ def main(argv=None) -> int:
                             for k, v in seeded_by_label.items()
                         },
                         "results": table,
+                        "per_request_extra": extras,
                     },
                     indent=2,
                 )
