@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import venv
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -96,6 +97,18 @@ class Database:
         else:
             for suffix in ("", "-wal", "-shm"):
                 Path(self.name + suffix).unlink(missing_ok=True)
+
+    def active_queries(self) -> int:
+        """Statements running right now in this database (PostgreSQL; 0 for SQLite)."""
+        if not self.postgres:
+            return 0
+        with self._admin() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+                "AND state = 'active' AND pid <> pg_backend_pid()",
+                (self.name,),
+            ).fetchone()
+            return row[0]
 
     def variant(self, suffix: str) -> Database:
         if self.postgres:
@@ -282,6 +295,8 @@ class Server:
     env: dict
     log_path: Path
     seeded: dict
+    database: Database
+    workers: int
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -336,6 +351,23 @@ class Server:
                 if self.process.pid in (pid, ppid):
                     total += int(fields[11]) + int(fields[12])  # utime, stime
         return total / ticks
+
+    def settle(self, timeout: float = 600) -> None:
+        """Wait until the requests a finished wrk run left behind are done: wrk stops
+        counting at its deadline, but requests already queued in gunicorn still run and
+        would eat into the next run (the other target's, when they alternate)."""
+        with ThreadPoolExecutor(self.workers) as pool:  # drains the accept queue
+            list(pool.map(lambda _: self.request("GET", "/up"), range(self.workers)))
+        deadline = time.monotonic() + timeout
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            now = self.cpu_seconds()
+            idle = last is None or now - last < 0.005
+            last = now
+            if idle and not self.database.active_queries():
+                return
+        log(f"  {self.label} still busy after {timeout:.0f} s; measuring anyway")
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -489,6 +521,7 @@ def measure(servers: list[Server], scenarios: list[Scenario], args) -> dict:
         if args.warmup > 0:
             for server in servers:
                 wrk(server, scenario, args.warmup, args)
+                server.settle()
         for round_no in range(args.rounds):
             order = servers if round_no % 2 == 0 or not args.swap else servers[::-1]
             for server in order:
@@ -499,6 +532,7 @@ def measure(servers: list[Server], scenarios: list[Scenario], args) -> dict:
                     used = server.cpu_seconds() - cpu_before
                     result["cpu_ms_per_request"] = used * 1000 / result["requests"]
                 results[scenario.name][server.label].append(result)
+                server.settle()
                 log(
                     f"  {scenario.name:<17} {server.label:<4} round {round_no + 1}: "
                     f"{result['rps']:8.1f} req/s  p50 {result['p50_us'] / 1000:7.2f} ms  "
@@ -752,6 +786,8 @@ def main(argv=None) -> int:
                     app_env(database, {"STATIC_ROOT": str(static)}),
                     workdir / f"gunicorn-{checkout.label}.log",
                     seeded_by_label[checkout.label],
+                    database,
+                    args.workers,
                 )
             )
         if not args.no_reference:
@@ -766,6 +802,8 @@ def main(argv=None) -> int:
                     app_env(databases[0]),
                     workdir / "gunicorn-ref.log",
                     seeded_by_label[checkouts[0].label],
+                    databases[0],
+                    args.workers,
                 )
             )
         for server in servers:
