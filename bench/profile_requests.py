@@ -24,6 +24,7 @@ middleware stack, SQLite connection reuse). Needs the ``bench`` extra (pyinstrum
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
@@ -239,6 +240,50 @@ def main(argv=None) -> int:
     return 0
 
 
+def wsgi_caller(token: str):
+    """Call Django's WSGI handler the way gunicorn does, ``close()`` included: so the
+    request_started/request_finished signals run, with what they do to database
+    connections (a new SQLite connection per request; the PostgreSQL health check)."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handler = WSGIHandler()
+
+    def call(method: str, path: str, body: str | None):
+        path_info, _, query = path.partition("?")
+        data = (body or "").encode()
+        environ = {
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": path_info,
+            "QUERY_STRING": query,
+            "SERVER_NAME": harness.HOST,
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": harness.HOST,
+            "HTTP_HOST": harness.HOST,
+            "HTTP_AUTHORIZATION": f"Bearer {token}",
+            "HTTP_ACCEPT": "application/json",
+            "CONTENT_TYPE": "application/json" if body else "",
+            "CONTENT_LENGTH": str(len(data)) if body else "",
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        status = []
+        result = handler(environ, lambda s, h, exc_info=None: status.append(s))
+        try:
+            content = b"".join(result)
+        finally:
+            result.close()
+        return int(status[0][:3]), content
+
+    return call
+
+
 def profile(seeded: dict, scenarios, args, db) -> dict:
     sys.path.insert(0, str(harness.ROOT))
     import django
@@ -248,17 +293,28 @@ def profile(seeded: dict, scenarios, args, db) -> dict:
     from pyinstrument import Profiler
 
     client = Client(HTTP_HOST=harness.HOST, HTTP_AUTHORIZATION=f"Bearer {seeded['token']}")
+    wsgi = wsgi_caller(seeded["token"])
     print(
-        f"In-process, Django test client, DEBUG off, {db.url.split('://')[0]}, "
-        f"load average {os.getloadavg()[0]:.2f}"
+        f"In-process, DEBUG off, {db.url.split('://')[0]}, "
+        f"load average {os.getloadavg()[0]:.2f}. Per request: through Django's WSGI handler "
+        "as gunicorn calls it (the profile below too), and through Django's test client "
+        "(no request signals: connections are neither closed nor health-checked)."
     )
     figures: dict = {"scenarios": {}}
-    print(f"\n{'scenario':<18}{'wall best':>12}{'wall median':>13}{'CPU median':>12}")
+    print(
+        f"\n{'':<18}{'--- WSGI handler ---':>37}{'--- test client ---':>37}\n"
+        f"{'scenario':<18}" + f"{'wall best':>12}{'wall median':>13}{'CPU median':>12}" * 2
+    )
     calls = {}
     for scenario in scenarios:
         path, body = scenario.url_path(seeded), scenario.body(seeded)
 
-        def call(path=path, body=body, scenario=scenario):
+        def via_wsgi(path=path, body=body, scenario=scenario):
+            status, content = wsgi(scenario.method, path, body)
+            if status != scenario.status:
+                raise SystemExit(f"{scenario.name}: {status} {content!r}")
+
+        def via_client(path=path, body=body, scenario=scenario):
             response = (
                 client.get(path)
                 if body is None
@@ -266,14 +322,18 @@ def profile(seeded: dict, scenarios, args, db) -> dict:
             )
             if response.status_code != scenario.status:
                 raise SystemExit(f"{scenario.name}: {response.status_code} {response.content!r}")
-            return response
 
-        calls[scenario.name] = call
-        t = per_call(call, seconds=args.seconds)
-        figures["scenarios"][scenario.name] = {"timing": t}
+        calls[scenario.name] = via_wsgi
+        t = per_call(via_wsgi, seconds=args.seconds)
+        tc = per_call(via_client, seconds=args.seconds)
+        figures["scenarios"][scenario.name] = {"timing": t, "timing_test_client": tc}
         print(
-            f"{scenario.name:<18}{fmt_us(t['wall_us_best']):>12}"
-            f"{fmt_us(t['wall_us_median']):>13}{fmt_us(t['cpu_us_median']):>12}"
+            f"{scenario.name:<18}"
+            + "".join(
+                f"{fmt_us(x['wall_us_best']):>12}{fmt_us(x['wall_us_median']):>13}"
+                f"{fmt_us(x['cpu_us_median']):>12}"
+                for x in (t, tc)
+            )
         )
 
     for scenario in scenarios:
