@@ -322,8 +322,15 @@ class Server:
             f"{self.label} did not answer within {STARTUP_TIMEOUT} s:\n{self.log_tail()}"
         )
 
-    def request(self, method: str, path: str, body: str | None = None, token: str | None = None):
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: str | None = None,
+        token: str | None = None,
+        timeout: float = 60,
+    ):
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=timeout)
         headers = {"Host": HOST}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -356,9 +363,14 @@ class Server:
         """Wait until the requests a finished wrk run left behind are done: wrk stops
         counting at its deadline, but requests already queued in gunicorn still run and
         would eat into the next run (the other target's, when they alternate)."""
-        with ThreadPoolExecutor(self.workers) as pool:  # drains the accept queue
-            list(pool.map(lambda _: self.request("GET", "/up"), range(self.workers)))
         deadline = time.monotonic() + timeout
+        with ThreadPoolExecutor(self.workers) as pool:  # drains the accept queue
+            probes = [
+                pool.submit(self.request, "GET", "/up", None, None, timeout)
+                for _ in range(self.workers)
+            ]
+            for probe in probes:
+                probe.result()
         last = self.cpu_seconds()
         while time.monotonic() < deadline:
             time.sleep(0.2)
