@@ -1,0 +1,506 @@
+"""The floor: a minimal WSGI app answering the benchmark's scenarios with the same SQL.
+
+No framework: PyJWT validates the same access tokens the API issues (same ``SECRET_KEY``,
+HS256, ``token_type == "access"``, a ``jti``, not expired), the database driver runs the
+same statements the API's ORM sends (one persistent connection per worker, as the API
+keeps on PostgreSQL), and ``json`` writes the same bytes the API answers (key order, money
+as two-decimal strings, timestamps as Django's encoder writes them, absolute
+``next``/``previous`` links). Whatever the API costs above this is framework cost.
+
+Scenarios served, and nothing else (everything else is a 404):
+
+    GET  /api/users/me/
+    GET  /api/budgets/                      (page, page_size)
+    GET  /api/budgets/{id}/
+    GET  /api/budgets/{id}/summary/
+    GET  /api/transactions/                 (budget, page, page_size)
+    POST /api/transactions/
+
+Run it like the API: ``DATABASE_URL=... SECRET_KEY=... gunicorn --pythonpath bench
+reference_app:application``. ``QUERIES`` counts the statements sent (for the harness).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import os
+import re
+import sqlite3
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+
+import jwt
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+ALGORITHM = "HS256"
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+CENT = decimal.Decimal("0.01")
+JSON_HEADERS = [("Content-Type", "application/json; charset=utf-8")]
+QUERIES = [0]  # statements sent by this process
+
+_SQLITE_DECIMAL = decimal.Context(prec=15).create_decimal_from_float
+
+
+class Database:
+    """One lazily opened connection per process, autocommit like Django's."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.sqlite = url.startswith("sqlite:")
+        self.conn = None
+        # The cents expression as Django writes it for each database.
+        if self.sqlite:
+            self.cents = (
+                "CAST((CAST(ROUND((CAST(({col} * 100) AS NUMERIC)), 0) AS NUMERIC)) AS bigint)"
+            )
+            self.month = "django_date_trunc('month', {col}, NULL, NULL)"
+            self.lock = ""
+        else:
+            self.cents = "(ROUND(({col} * 100), 0))::bigint"
+            self.month = "DATE_TRUNC('month', {col})"
+            self.lock = " FOR NO KEY UPDATE"
+
+    def connect(self):
+        if self.sqlite:
+            path = unquote(urlsplit(self.url).path)
+            path = path[1:] if path.startswith("//") else path
+            conn = sqlite3.connect(path, isolation_level=None, timeout=20, check_same_thread=False)
+            conn.executescript(
+                "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+            )
+            # The month bucket of the summary, as Django registers it on SQLite.
+            conn.create_function(
+                "django_date_trunc", 4, lambda _kind, value, _tz, _ctz: value[:7] + "-01"
+            )
+        else:
+            import psycopg
+
+            conn = psycopg.connect(self.url, autocommit=True)
+            conn.execute("SET TIME ZONE 'UTC'")
+        return conn
+
+    def execute(self, sql: str, params=()):
+        if self.conn is None:
+            self.conn = self.connect()
+        QUERIES[0] += 1
+        if self.sqlite:
+            return self.conn.execute(sql.replace("%s", "?"), params)
+        return self.conn.execute(sql, params)
+
+    def all(self, sql: str, params=()) -> list[tuple]:
+        return self.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params=()):
+        return self.execute(sql, params).fetchone()
+
+
+db = Database(DATABASE_URL)
+
+
+# --- Values as the API writes them ---------------------------------------------------
+
+
+def money(value) -> str:
+    """A stored decimal (Decimal on PostgreSQL, float/int on SQLite) as "12.50"."""
+    if not isinstance(value, decimal.Decimal):
+        value = _SQLITE_DECIMAL(value)
+    return str(value.quantize(CENT))
+
+
+def cents(value: int) -> decimal.Decimal:
+    return decimal.Decimal(value).scaleb(-2)
+
+
+def timestamp(value) -> str:
+    """Django's JSON encoder: ISO 8601, milliseconds, UTC as Z."""
+    if isinstance(value, str):  # SQLite keeps naive UTC text
+        value = dt.datetime.fromisoformat(value)
+    elif value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    text = value.isoformat()
+    return (text[:23] if value.microsecond else text) + "Z"
+
+
+def day(value) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+# --- HTTP helpers -------------------------------------------------------------------
+
+
+class HttpError(Exception):
+    def __init__(self, status: str, body: dict, headers=()):
+        self.status, self.body, self.headers = status, body, list(headers)
+
+
+NOT_FOUND = HttpError("404 Not Found", {"detail": "Not found."})
+
+
+def unauthorized(message: str) -> HttpError:
+    return HttpError("401 Unauthorized", {"detail": message}, [("WWW-Authenticate", "Bearer")])
+
+
+def bad_request(field: str, message: str) -> HttpError:
+    return HttpError("400 Bad Request", {field: [message]})
+
+
+def query_int(query: dict, name: str, default: int, *, low: int = 1, high: int | None = None):
+    raw = query.get(name, [str(default)])[-1]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request(name, "Input should be a valid integer.") from None
+    if value < low or (high is not None and value > high):
+        raise bad_request(name, "Out of range.")
+    return value
+
+
+def paginate(environ, query: dict, count_sql: str, page_sql: str, params: list, row_out):
+    page = query_int(query, "page", 1)
+    size = query_int(query, "page_size", 20, high=100)
+    (count,) = db.one(count_sql, params)
+    offset = (page - 1) * size
+    if offset >= count and page != 1:
+        raise HttpError("404 Not Found", {"detail": "Invalid page."})
+    rows = db.all(f"{page_sql} LIMIT {size}" + (f" OFFSET {offset}" if offset else ""), params)
+    return {
+        "count": count,
+        "next": page_url(environ, query, page + 1) if offset + size < count else None,
+        "previous": page_url(environ, query, page - 1) if page > 1 else None,
+        "results": [row_out(row) for row in rows],
+    }
+
+
+def page_url(environ, query: dict, page: int) -> str:
+    items = dict(query)
+    if page == 1:
+        items.pop("page", None)
+    else:
+        items["page"] = [str(page)]
+    encoded = urlencode([(k, v) for k, values in items.items() for v in values])
+    host = environ.get("HTTP_HOST") or environ["SERVER_NAME"]
+    path = environ.get("PATH_INFO", "")
+    return f"http://{host}{path}" + (f"?{encoded}" if encoded else "")
+
+
+# --- Authentication ------------------------------------------------------------------
+
+USER_SQL = (
+    'SELECT "users_user"."id", "users_user"."password", "users_user"."last_login", '
+    '"users_user"."is_superuser", "users_user"."username", "users_user"."first_name", '
+    '"users_user"."last_name", "users_user"."email", "users_user"."is_staff", '
+    '"users_user"."is_active", "users_user"."date_joined" FROM "users_user" '
+    'WHERE ("users_user"."is_active" AND "users_user"."id" = %s) '
+    'ORDER BY "users_user"."id" ASC LIMIT 1'
+)
+
+
+def authenticate(environ) -> tuple:
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise unauthorized("Authentication credentials were not provided.")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("Given token not valid for any token type")
+    try:
+        claims = jwt.decode(token.strip(), SECRET_KEY, algorithms=[ALGORITHM])
+    except jwt.InvalidTokenError:
+        raise unauthorized("Given token not valid for any token type") from None
+    user_id = claims.get("user_id")
+    if claims.get("token_type") != "access" or "jti" not in claims or type(user_id) is not int:
+        raise unauthorized("Given token not valid for any token type")
+    user = db.one(USER_SQL, (user_id,))
+    if user is None:
+        raise unauthorized("Given token not valid for any token type")
+    return user
+
+
+# --- Scenarios ----------------------------------------------------------------------
+
+
+def me(environ, user, query):
+    return {
+        "id": user[0],
+        "username": user[4],
+        "email": user[7],
+        "first_name": user[5],
+        "last_name": user[6],
+    }
+
+
+BUDGET_COLUMNS = (
+    'SELECT "budgets_budget"."id", "budgets_budget"."created_at", '
+    '"budgets_budget"."updated_at", "budgets_budget"."user_id", "budgets_budget"."title", '
+    '"budgets_budget"."description", "budgets_budget"."date", '
+    '"budgets_budget"."initial_amount", COALESCE((SELECT COALESCE(SUM({cents}), 0) AS "total" '
+    'FROM "budgets_transaction" U0 WHERE U0."budget_id" = ("budgets_budget"."id") '
+    'GROUP BY U0."budget_id"), 0) AS "transactions_cents" FROM "budgets_budget" '
+)
+BUDGET_ORDER = (
+    ' ORDER BY "budgets_budget"."date" DESC, "budgets_budget"."created_at" DESC, '
+    '"budgets_budget"."id" DESC'
+)
+
+
+def budget_columns() -> str:
+    return BUDGET_COLUMNS.format(cents=db.cents.format(col='U0."amount"'))
+
+
+def budget_out(row) -> dict:
+    initial = row[7] if isinstance(row[7], decimal.Decimal) else _SQLITE_DECIMAL(row[7])
+    return {
+        "id": row[0],
+        "user": row[3],
+        "title": row[4],
+        "description": row[5],
+        "date": day(row[6]),
+        "initial_amount": money(initial),
+        "balance": money(initial.quantize(CENT) + cents(row[8])),
+        "created_at": timestamp(row[1]),
+        "updated_at": timestamp(row[2]),
+    }
+
+
+def budget_list(environ, user, query):
+    return paginate(
+        environ,
+        query,
+        'SELECT COUNT(*) AS "__count" FROM "budgets_budget" WHERE "budgets_budget"."user_id" = %s',
+        budget_columns() + 'WHERE "budgets_budget"."user_id" = %s' + BUDGET_ORDER,
+        [user[0]],
+        budget_out,
+    )
+
+
+def _budget_row(user, budget_id: int):
+    row = db.one(
+        budget_columns()
+        + 'WHERE ("budgets_budget"."user_id" = %s AND "budgets_budget"."id" = %s)'
+        + BUDGET_ORDER
+        + " LIMIT 1",
+        (user[0], budget_id),
+    )
+    if row is None:
+        raise NOT_FOUND
+    return row
+
+
+def budget_get(environ, user, query, budget_id: int):
+    return budget_out(_budget_row(user, budget_id))
+
+
+def _sums(col: str) -> str:
+    c = db.cents.format(col=col)
+    return (
+        f'COALESCE(SUM({c}) FILTER (WHERE {col} > %s), 0) AS "income", '
+        f'COALESCE(SUM({c}) FILTER (WHERE {col} < %s), 0) AS "spent", '
+        f'COALESCE(SUM({c}), 0) AS "net", COUNT("budgets_transaction"."id") AS "count"'
+    )
+
+
+def _figures(income, spent, net, count) -> dict:
+    return {
+        "income": money(cents(income)),
+        "expense": money(cents(-spent)),
+        "net": money(cents(net)),
+        "count": count,
+    }
+
+
+def budget_summary(environ, user, query, budget_id: int):
+    budget = _budget_row(user, budget_id)
+    zero = "0" if db.sqlite else 0  # Django sends the comparison value as a parameter
+    amount = '"budgets_transaction"."amount"'
+    month = db.month.format(col='"budgets_transaction"."date"')
+    months = db.all(
+        f'SELECT {month} AS "month", {_sums(amount)} FROM "budgets_transaction" '
+        'WHERE "budgets_transaction"."budget_id" = %s GROUP BY 1 ORDER BY 1 ASC',
+        (zero, zero, budget[0]),
+    )
+    categories = db.all(
+        'SELECT "budgets_transaction"."category_id" AS "category_id", '
+        f'"budgets_category"."name" AS "category__name", {_sums(amount)} '
+        'FROM "budgets_transaction" LEFT OUTER JOIN "budgets_category" '
+        'ON ("budgets_transaction"."category_id" = "budgets_category"."id") '
+        'WHERE "budgets_transaction"."budget_id" = %s '
+        'GROUP BY 1, 2, "budgets_category"."name_key" '
+        'ORDER BY "budgets_category"."name_key" ASC NULLS LAST, 1 ASC',
+        (zero, zero, budget[0]),
+    )
+    by_month = [
+        {"month": (m if isinstance(m, str) else m.isoformat())[:7], **_figures(*rest)}
+        for m, *rest in months
+    ]
+    initial = budget_out(budget)
+    return {
+        "budget": budget[0],
+        "initial_amount": initial["initial_amount"],
+        "income_total": money(sum(cents(row[1]) for row in months)),
+        "expense_total": money(sum(cents(-row[2]) for row in months)),
+        "balance": initial["balance"],
+        "transactions_count": sum(row[4] for row in months),
+        "by_category": [
+            {"category": cat, "name": name or "Uncategorized", **_figures(*rest)}
+            for cat, name, *rest in categories
+        ],
+        "by_month": by_month,
+    }
+
+
+TX_FROM = (
+    'FROM "budgets_transaction" INNER JOIN "budgets_budget" '
+    'ON ("budgets_transaction"."budget_id" = "budgets_budget"."id") WHERE '
+)
+TX_MINE = '"budgets_budget"."user_id" = %s'
+TX_MINE_IN_BUDGET = '("budgets_budget"."user_id" = %s AND "budgets_transaction"."budget_id" = %s)'
+
+
+def transaction_out(row) -> dict:
+    return {
+        "id": row[0],
+        "budget": row[3],
+        "amount": money(row[5]),
+        "category": row[4],
+        "description": row[6],
+        "date": day(row[7]),
+        "created_at": timestamp(row[1]),
+        "updated_at": timestamp(row[2]),
+    }
+
+
+def transaction_list(environ, user, query):
+    """Page of the caller's transactions, all of them or one budget's (``budget``)."""
+    where, params = TX_MINE, [user[0]]
+    if "budget" in query:
+        where = TX_MINE_IN_BUDGET
+        params.append(query_int(query, "budget", 0, low=-(2**63)))
+    return paginate(
+        environ,
+        query,
+        f'SELECT COUNT(*) AS "__count" {TX_FROM}{where}',
+        'SELECT "budgets_transaction"."id", "budgets_transaction"."created_at", '
+        '"budgets_transaction"."updated_at", "budgets_transaction"."budget_id", '
+        '"budgets_transaction"."category_id", "budgets_transaction"."amount", '
+        '"budgets_transaction"."description", "budgets_transaction"."date" '
+        + TX_FROM
+        + where
+        + ' ORDER BY "budgets_transaction"."date" DESC, "budgets_transaction"."created_at" DESC,'
+        ' "budgets_transaction"."id" DESC',
+        params,
+        transaction_out,
+    )
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_AMOUNT = re.compile(r"^[+-]?\d{1,10}(\.\d{1,2})?$")
+
+
+def _body(environ) -> dict:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        data = json.loads(environ["wsgi.input"].read(length))
+    except ValueError:
+        raise HttpError("400 Bad Request", {"detail": "Request body is not valid JSON."}) from None
+    if not isinstance(data, dict):
+        raise bad_request("non_field_errors", "Request body must be a JSON object.")
+    return data
+
+
+def transaction_create(environ, user, query):
+    data = _body(environ)
+    budget_id, category_id = data.get("budget"), data.get("category")
+    amount = str(data.get("amount", ""))
+    description = str(data.get("description", "")).strip()
+    date = str(data.get("date", ""))
+    if type(budget_id) is not int:
+        raise bad_request("budget", "Input should be a valid integer")
+    if category_id is not None and type(category_id) is not int:
+        raise bad_request("category", "Input should be a valid integer")
+    if not _AMOUNT.match(amount) or decimal.Decimal(amount) == 0:
+        raise bad_request("amount", "Input should be a valid decimal")
+    if not _DATE.match(date) or len(description) > 255:
+        raise bad_request("non_field_errors", "Invalid date or description.")
+    value = decimal.Decimal(amount).quantize(CENT)
+    now = dt.datetime.now(dt.UTC)
+    stamp = now.replace(tzinfo=None).isoformat(" ") if db.sqlite else now
+    db.execute("BEGIN IMMEDIATE" if db.sqlite else "BEGIN")
+    try:
+        budget = db.one(
+            'SELECT "budgets_budget"."id" AS "pk" FROM "budgets_budget" '
+            'WHERE ("budgets_budget"."user_id" = %s AND "budgets_budget"."id" = %s)'
+            + BUDGET_ORDER
+            + db.lock,
+            (user[0], budget_id),
+        )
+        category = category_id is None or db.one(
+            'SELECT "budgets_category"."id" AS "pk" FROM "budgets_category" '
+            'WHERE ("budgets_category"."user_id" = %s AND "budgets_category"."id" = %s) '
+            'ORDER BY "budgets_category"."name_key" ASC, "budgets_category"."id" ASC' + db.lock,
+            (user[0], category_id),
+        )
+        if budget is None or category is None:
+            field = "budget" if budget is None else "category"
+            raise bad_request(field, f"{field.capitalize()} not found.")
+        (new_id,) = db.one(
+            'INSERT INTO "budgets_transaction" ("created_at", "updated_at", "budget_id", '
+            '"category_id", "amount", "description", "date") VALUES (%s, %s, %s, %s, %s, %s, %s) '
+            'RETURNING "budgets_transaction"."id"',
+            (
+                stamp,
+                stamp,
+                budget_id,
+                category_id,
+                str(value) if db.sqlite else value,
+                description,
+                date,
+            ),
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return {
+        "id": new_id,
+        "budget": budget_id,
+        "amount": str(value),
+        "category": category_id,
+        "description": description,
+        "date": date,
+        "created_at": timestamp(now),
+        "updated_at": timestamp(now),
+    }
+
+
+ROUTES = [
+    ("GET", re.compile(r"^/api/users/me/$"), me),
+    ("GET", re.compile(r"^/api/budgets/$"), budget_list),
+    ("GET", re.compile(r"^/api/budgets/(\d+)/$"), budget_get),
+    ("GET", re.compile(r"^/api/budgets/(\d+)/summary/$"), budget_summary),
+    ("GET", re.compile(r"^/api/transactions/$"), transaction_list),
+    ("POST", re.compile(r"^/api/transactions/$"), transaction_create),
+]
+CREATED = {transaction_create}
+
+
+def application(environ, start_response):
+    path, method = environ.get("PATH_INFO", ""), environ["REQUEST_METHOD"]
+    try:
+        for route_method, pattern, view in ROUTES:
+            match = pattern.match(path)
+            if match and route_method == method:
+                user = authenticate(environ)
+                query: dict[str, list[str]] = {}
+                for key, value in parse_qsl(environ.get("QUERY_STRING", ""), True):
+                    query.setdefault(key, []).append(value)
+                body = view(environ, user, query, *(int(g) for g in match.groups()))
+                status = "201 Created" if view in CREATED else "200 OK"
+                headers = JSON_HEADERS
+                break
+        else:
+            raise NOT_FOUND
+    except HttpError as exc:
+        status, body, headers = exc.status, exc.body, JSON_HEADERS + exc.headers
+    payload = json.dumps(body).encode()
+    start_response(status, [*headers, ("Content-Length", str(len(payload)))])
+    return [payload]
