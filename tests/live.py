@@ -104,9 +104,12 @@ class PrivateCluster:
         assert result.returncode == 0, f"{tool} failed:\n{result.stdout}\n{result.stderr}"
 
     def start(self) -> None:
+        # stop() crashes the server (immediate mode): commits must reach the WAL before
+        # they return, as in production, or a committed row (the test's user) can vanish
+        # in crash recovery. fsync stays off: the operating system does not crash here.
         options = (
             f"-p {self.port} -k {self.dir} -c listen_addresses={HOST} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
+            "-c full_page_writes=off"
         )
         log = str(self.dir / "server.log")
         self._run("pg_ctl", "-D", str(self.data), "-l", log, "-w", "-o", options, "start")
