@@ -6,10 +6,9 @@ import uuid
 from contextvars import ContextVar
 from functools import cache
 
-from django.http import JsonResponse
 from django.urls import reverse
 
-from project.errors import NOT_FOUND
+from project import errors
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -79,10 +78,10 @@ class JsonErrorMiddleware:
             and not request.path.startswith("/admin/")
         ):
             if response.status_code == 404:
-                detail = NOT_FOUND
+                message = errors.NOT_FOUND
             else:
-                detail = f'Method "{request.method}" not allowed.'
-            replacement = JsonResponse({"detail": detail}, status=response.status_code)
+                message = errors.METHOD_NOT_ALLOWED.format(request.method)
+            replacement = errors.detail_response(message, response.status_code)
             if response.has_header("Allow"):
                 replacement["Allow"] = response["Allow"]
             return replacement

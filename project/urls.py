@@ -12,7 +12,7 @@ urlpatterns = [
     path("api/", api.urls),
 ]
 
-handler400 = "project.views.bad_request"
-handler403 = "project.views.permission_denied"
-handler404 = "project.views.not_found"
-handler500 = "project.views.server_error"
+handler400 = "project.errors.bad_request"
+handler403 = "project.errors.permission_denied"
+handler404 = "project.errors.not_found"
+handler500 = "project.errors.server_error"

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from project.errors import NON_FIELD_ERRORS
+NON_FIELD_ERRORS = "non_field_errors"
+NOT_AN_OBJECT = "Request body must be a JSON object."
 
 # Where the request value came from; a body's second element is the parameter name.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -51,7 +52,7 @@ def message_for(error: dict[str, Any], field: str | None) -> str:
         if kind == "missing":
             return "Request body is required."
         if kind in {"model_type", "model_attributes_type", "dict_type", "dataclass_type"}:
-            return "Request body must be a JSON object."
+            return NOT_AN_OBJECT
     simple = {
         "missing": f"{label} is required.",
         "finite_number": f"{label} must be a finite number.",

@@ -16,6 +16,7 @@ from budgets.models import Budget, Category, Transaction
 from idempotency import messages
 from idempotency.models import IdempotencyKey
 from idempotency.services import PURGE_BATCH, key_digest
+from project import errors
 from tests.conftest import PASSWORD, bearer
 from users.models import User
 
@@ -262,7 +263,7 @@ def test_a_keyed_json_body_over_max_body_bytes_is_still_a_413(auth_client):
             "/api/budgets/", {**BUDGET, "description": "x" * 200}, **keyed()
         )
     assert response.status_code == 413
-    assert response.json() == {"detail": messages.BODY_TOO_LARGE}
+    assert response.json() == {"detail": errors.TOO_LARGE}
     assert Budget.objects.count() == 0
 
 
@@ -438,5 +439,5 @@ def test_a_keyed_body_over_the_idempotency_limit_is_a_413(user, budget):
 
     assert size > 100 * 1024
     assert response.status_code == 413
-    assert response.json() == {"detail": messages.BODY_TOO_LARGE}
+    assert response.json() == {"detail": errors.TOO_LARGE}
     assert Transaction.objects.count() == 0
