@@ -8,7 +8,7 @@ from functools import cache
 
 from django.urls import reverse
 
-from project import errors
+from project import errors, health
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -16,16 +16,15 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 
 class LivenessMiddleware:
-    """Answer ``GET /up`` before host validation, sessions or the database."""
+    """``/up``, answered here and only here: before host validation (a healthcheck on
+    127.0.0.1 works whatever ``ALLOWED_HOSTS`` says), sessions, CSRF or the database."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path == "/up" and request.method in ("GET", "HEAD"):
-            from project.health import up
-
-            return up(request)
+        if request.path == health.LIVENESS_PATH:
+            return health.up(request)
         return self.get_response(request)
 
 

@@ -2,11 +2,10 @@ from django.contrib import admin
 from django.urls import path
 
 from project.api import api
-from project.health import up
 from project.views import admin_login
 
 urlpatterns = [
-    path("up", up, name="up"),
+    # /up (liveness) is answered by project.middleware.LivenessMiddleware, before any URL.
     path("admin/login/", admin_login),  # rate limited; the admin's own view behind it
     path("admin/", admin.site.urls),
     path("api/", api.urls),
