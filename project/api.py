@@ -13,9 +13,9 @@ from budgets.api import (
 )
 from budgets.api_limits import limits_router
 from budgets.api_transfers import transfers_router
-from idempotency import openapi as idempotency_openapi
 from project import conditional, errors
 from project.health import router as health_router
+from project.idempotency import openapi as idempotency_openapi
 from users.api import token_router, users_router
 from users.auth import JWTAuth
 

@@ -20,9 +20,9 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
-from idempotency import messages, services
-from idempotency.models import IdempotencyKey
 from project import errors
+from project.idempotency import messages, services
+from project.idempotency.models import IdempotencyKey
 from project.throttling import client_ident
 from users.auth import bearer_user
 
