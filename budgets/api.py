@@ -134,13 +134,15 @@ def budget_replace(
     response: HttpResponse,
     if_match: IfMatch = None,
 ):
-    budget = services.budget_update(
+    return conditional.write(
+        response,
+        BudgetOut,
+        if_match,
+        services.budget_update,
         user=request.auth,
         budget_id=budget_id,
-        precondition=conditional.if_match(if_match, BudgetOut),
         **payload.dict(),
     )
-    return conditional.tagged(response, BudgetOut, budget)
 
 
 @budgets_router.patch(
@@ -156,13 +158,15 @@ def budget_update(
     response: HttpResponse,
     if_match: IfMatch = None,
 ):
-    budget = services.budget_update(
+    return conditional.write(
+        response,
+        BudgetOut,
+        if_match,
+        services.budget_update,
         user=request.auth,
         budget_id=budget_id,
-        precondition=conditional.if_match(if_match, BudgetOut),
         **payload.dict(exclude_unset=True),
     )
-    return conditional.tagged(response, BudgetOut, budget)
 
 
 @budgets_router.delete(
@@ -176,12 +180,9 @@ def budget_update(
     ),
 )
 def budget_delete(request: HttpRequest, budget_id: int, if_match: IfMatch = None):
-    services.budget_delete(
-        user=request.auth,
-        budget_id=budget_id,
-        precondition=conditional.if_match(if_match, BudgetOut),
+    return conditional.delete(
+        BudgetOut, if_match, services.budget_delete, user=request.auth, budget_id=budget_id
     )
-    return Status(204, None)
 
 
 @budgets_router.get(
@@ -259,13 +260,15 @@ def category_replace(
     response: HttpResponse,
     if_match: IfMatch = None,
 ):
-    category = services.category_update(
+    return conditional.write(
+        response,
+        CategoryOut,
+        if_match,
+        services.category_update,
         user=request.auth,
         category_id=category_id,
-        precondition=conditional.if_match(if_match, CategoryOut),
         **payload.dict(),
     )
-    return conditional.tagged(response, CategoryOut, category)
 
 
 @categories_router.patch(
@@ -281,13 +284,15 @@ def category_update(
     response: HttpResponse,
     if_match: IfMatch = None,
 ):
-    category = services.category_update(
+    return conditional.write(
+        response,
+        CategoryOut,
+        if_match,
+        services.category_update,
         user=request.auth,
         category_id=category_id,
-        precondition=conditional.if_match(if_match, CategoryOut),
         **payload.dict(exclude_unset=True),
     )
-    return conditional.tagged(response, CategoryOut, category)
 
 
 @categories_router.delete(
@@ -301,12 +306,9 @@ def category_update(
     ),
 )
 def category_delete(request: HttpRequest, category_id: int, if_match: IfMatch = None):
-    services.category_delete(
-        user=request.auth,
-        category_id=category_id,
-        precondition=conditional.if_match(if_match, CategoryOut),
+    return conditional.delete(
+        CategoryOut, if_match, services.category_delete, user=request.auth, category_id=category_id
     )
-    return Status(204, None)
 
 
 # --- Transactions --------------------------------------------------------------------
@@ -458,13 +460,15 @@ def transaction_replace(
     response: HttpResponse,
     if_match: IfMatch = None,
 ):
-    tx = services.transaction_update(
+    return conditional.write(
+        response,
+        TransactionOut,
+        if_match,
+        services.transaction_update,
         user=request.auth,
         transaction_id=transaction_id,
-        precondition=conditional.if_match(if_match, TransactionOut),
         **payload.dict(),
     )
-    return conditional.tagged(response, TransactionOut, tx)
 
 
 @transactions_router.patch(
@@ -483,13 +487,15 @@ def transaction_update(
     response: HttpResponse,
     if_match: IfMatch = None,
 ):
-    tx = services.transaction_update(
+    return conditional.write(
+        response,
+        TransactionOut,
+        if_match,
+        services.transaction_update,
         user=request.auth,
         transaction_id=transaction_id,
-        precondition=conditional.if_match(if_match, TransactionOut),
         **payload.dict(exclude_unset=True),
     )
-    return conditional.tagged(response, TransactionOut, tx)
 
 
 @transactions_router.delete(
@@ -500,12 +506,13 @@ def transaction_update(
     description=TRANSFER_LEG.strip() + DELETE_ETAG + NOT_YOURS,
 )
 def transaction_delete(request: HttpRequest, transaction_id: int, if_match: IfMatch = None):
-    services.transaction_delete(
+    return conditional.delete(
+        TransactionOut,
+        if_match,
+        services.transaction_delete,
         user=request.auth,
         transaction_id=transaction_id,
-        precondition=conditional.if_match(if_match, TransactionOut),
     )
-    return Status(204, None)
 
 
 # --- Recurring rules -----------------------------------------------------------------

@@ -8,12 +8,14 @@ same version and two clients sending the same ETag at once get one 2xx and one 4
 """
 
 import hashlib
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.http import HttpResponse
 from django.utils.http import parse_etags
 from ninja import Header
 from ninja.renderers import JSONRenderer
+from ninja.responses import Status
 
 from project.errors import Precondition, PreconditionFailed
 from project.schemas import Schema
@@ -107,6 +109,27 @@ def tagged(response: HttpResponse, schema: type[Schema], obj: Any):
     """For a write route: ``obj`` with its new ETag."""
     response["ETag"] = etag_of(schema, obj)
     return obj
+
+
+def write(
+    response: HttpResponse,
+    schema: type[Schema],
+    header: str | None,
+    service: Callable[..., Any],
+    **arguments: Any,
+):
+    """For a PUT or PATCH route: run the write ``service`` under the If-Match ``header``
+    (checked inside its row lock) and answer the object with its new ETag."""
+    obj = service(precondition=if_match(header, schema), **arguments)
+    return tagged(response, schema, obj)
+
+
+def delete(
+    schema: type[Schema], header: str | None, service: Callable[..., Any], **arguments: Any
+) -> Status:
+    """For a DELETE route: run the delete ``service`` under the If-Match ``header``; 204."""
+    service(precondition=if_match(header, schema), **arguments)
+    return Status(204, None)
 
 
 ETAG_RESPONSE_HEADER = {

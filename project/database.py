@@ -1,4 +1,4 @@
-"""When the database cannot answer in time: deadlines for database calls and the 503 answer.
+"""When the database cannot answer in time: deadlines for database calls, the 503's wording.
 
 A stopped server refuses connections at once, but a hung one (overloaded, frozen, behind a
 dead network path) can leave a worker waiting for ever, long after gunicorn's timeout has
@@ -12,9 +12,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-
-from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
 
 UNAVAILABLE = "The database is not available. Try again shortly."
 RETRY_AFTER_SECONDS = 5
@@ -38,15 +35,3 @@ def seconds_left() -> float | None:
     """Seconds until the innermost ``deadline()`` ends; None outside one."""
     ends = _deadline.get()
     return None if ends is None else ends - time.monotonic()
-
-
-def is_unavailable(exc: BaseException | None) -> bool:
-    """The database could not be reached or did not answer in time (refused or lost
-    connections, timeouts, a locked SQLite file): a 503, not a bug."""
-    return isinstance(exc, OperationalError | InterfaceError)
-
-
-def unavailable_response() -> JsonResponse:
-    response = JsonResponse({"detail": UNAVAILABLE}, status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response

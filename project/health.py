@@ -8,6 +8,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from project import database
+from project.errors import METHOD_NOT_ALLOWED, detail_response
 from project.openapi import errors
 from project.schemas import StatusOut
 
@@ -19,8 +20,18 @@ class HealthOut(StatusOut):
     database: str
 
 
-def up(request: HttpRequest) -> JsonResponse:
-    """Liveness: the process answers. Touches no database."""
+LIVENESS_PATH = "/up"
+LIVENESS_METHODS = ("GET", "HEAD")
+
+
+def up(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers. Touches no database; ``LivenessMiddleware`` serves it."""
+    if request.method not in LIVENESS_METHODS:
+        return detail_response(
+            METHOD_NOT_ALLOWED.format(request.method),
+            405,
+            Allow=", ".join(LIVENESS_METHODS),
+        )
     return JsonResponse({"status": "ok"})
 
 

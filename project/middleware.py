@@ -6,10 +6,9 @@ import uuid
 from contextvars import ContextVar
 from functools import cache
 
-from django.http import JsonResponse
 from django.urls import reverse
 
-from project.errors import NOT_FOUND
+from project import errors, health
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -17,16 +16,15 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
 
 class LivenessMiddleware:
-    """Answer ``GET /up`` before host validation, sessions or the database."""
+    """``/up``, answered here and only here: before host validation (a healthcheck on
+    127.0.0.1 works whatever ``ALLOWED_HOSTS`` says), sessions, CSRF or the database."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path == "/up" and request.method in ("GET", "HEAD"):
-            from project.health import up
-
-            return up(request)
+        if request.path == health.LIVENESS_PATH:
+            return health.up(request)
         return self.get_response(request)
 
 
@@ -79,10 +77,10 @@ class JsonErrorMiddleware:
             and not request.path.startswith("/admin/")
         ):
             if response.status_code == 404:
-                detail = NOT_FOUND
+                message = errors.NOT_FOUND
             else:
-                detail = f'Method "{request.method}" not allowed.'
-            replacement = JsonResponse({"detail": detail}, status=response.status_code)
+                message = errors.METHOD_NOT_ALLOWED.format(request.method)
+            replacement = errors.detail_response(message, response.status_code)
             if response.has_header("Allow"):
                 replacement["Allow"] = response["Allow"]
             return replacement

@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "project",
     "users",
     "budgets",
-    "idempotency",
+    "project.idempotency",
 ]
 
 MIDDLEWARE = [
@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Innermost: wraps the view in the transaction that also stores the key's answer,
     # so replays pass through every other middleware like first answers do.
-    "idempotency.middleware.IdempotencyMiddleware",
+    "project.idempotency.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"

@@ -1,8 +1,10 @@
 """Turn ninja/pydantic validation errors into the contract's ``{field: [messages]}`` body."""
 
+from collections.abc import Callable
 from typing import Any
 
-from project.errors import NON_FIELD_ERRORS
+NON_FIELD_ERRORS = "non_field_errors"
+NOT_AN_OBJECT = "Request body must be a JSON object."
 
 # Where the request value came from; a body's second element is the parameter name.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -43,66 +45,89 @@ def _field_and_rest(loc: tuple) -> tuple[str | None, tuple]:
     return names[0], tuple(parts[1:])
 
 
+def _too_short(error: dict[str, Any]) -> str:
+    if (error.get("ctx") or {}).get("min_length") == 1:
+        return "{label} may not be blank."
+    return "{label} must have at least {min_length} characters."
+
+
+def _own_message(error: dict[str, Any]) -> str:
+    # A validator's ValueError (or assert) already reads as a sentence for a form.
+    text = _sentence(str((error.get("ctx") or {}).get("error", error.get("msg", ""))))
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+_WHOLE_NUMBER = "{label} must be a whole number."
+_VALID_NUMBER = "{label} must be a valid number."
+_TRUE_OR_FALSE = "{label} must be true or false."
+_VALID_DATE = "{label} must be a valid date (YYYY-MM-DD)."
+_AT_MOST_CHARACTERS = "{label} must have at most {max_length} characters."
+_ONE_OF = "{label} must be one of: {expected}."
+_TOO_LARGE = "{label} is too large."
+
+# pydantic error type -> message: a template filled with the field's label and the error's
+# context (``ctx``), or a function of the error that picks the template. A type missing
+# here falls back to pydantic's own message, as a sentence.
+MESSAGES: dict[str, str | Callable[[dict[str, Any]], str]] = {
+    "missing": "{label} is required.",
+    "finite_number": "{label} must be a finite number.",
+    "decimal_parsing": _VALID_NUMBER,
+    "decimal_type": _VALID_NUMBER,
+    "decimal_max_places": "{label} must have at most {decimal_places} decimal places.",
+    "decimal_max_digits": _TOO_LARGE,
+    "decimal_whole_digits": _TOO_LARGE,
+    "int_parsing": _WHOLE_NUMBER,
+    "int_type": _WHOLE_NUMBER,
+    "int_from_float": _WHOLE_NUMBER,
+    "int_parsing_size": _WHOLE_NUMBER,
+    "bool_parsing": _TRUE_OR_FALSE,
+    "bool_type": _TRUE_OR_FALSE,
+    "string_type": "{label} must be a string.",
+    "string_nul": "{label} must not contain null characters.",
+    "string_unicode": "{label} contains characters that are not valid Unicode text.",
+    "string_pattern_mismatch": "{label} has an invalid format.",
+    "string_too_short": _too_short,
+    "too_short": _too_short,
+    "string_too_long": _AT_MOST_CHARACTERS,
+    "too_long": _AT_MOST_CHARACTERS,
+    "date_parsing": _VALID_DATE,
+    "date_from_datetime_parsing": _VALID_DATE,
+    "date_type": _VALID_DATE,
+    "date_from_datetime_inexact": "{label} must be a date without a time (YYYY-MM-DD).",
+    "greater_than": "{label} must be greater than {gt}.",
+    "greater_than_equal": "{label} must be at least {ge}.",
+    "less_than": "{label} must be less than {lt}.",
+    "less_than_equal": "{label} must be at most {le}.",
+    "literal_error": _ONE_OF,
+    "enum": _ONE_OF,
+    "value_error": _own_message,
+    "assertion_error": _own_message,
+}
+
+# Errors about the request body as a whole (no field to name). A body that is not an object
+# never gets this far: the API's parser refuses it (``NOT_AN_OBJECT``).
+BODY_MESSAGES: dict[str, str] = {
+    "missing": "Request body is required.",
+}
+
+
+class _Context(dict):
+    """An error's ``ctx`` for a template; a key pydantic did not send reads as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def message_for(error: dict[str, Any], field: str | None) -> str:
     kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
-    label = _label(field) if field else "Request body"
-    if field is None:
-        if kind == "missing":
-            return "Request body is required."
-        if kind in {"model_type", "model_attributes_type", "dict_type", "dataclass_type"}:
-            return "Request body must be a JSON object."
-    simple = {
-        "missing": f"{label} is required.",
-        "finite_number": f"{label} must be a finite number.",
-        "decimal_parsing": f"{label} must be a valid number.",
-        "decimal_type": f"{label} must be a valid number.",
-        "int_parsing": f"{label} must be a whole number.",
-        "int_type": f"{label} must be a whole number.",
-        "int_from_float": f"{label} must be a whole number.",
-        "bool_parsing": f"{label} must be true or false.",
-        "bool_type": f"{label} must be true or false.",
-        "string_type": f"{label} must be a string.",
-        "string_nul": f"{label} must not contain null characters.",
-        "string_unicode": f"{label} contains characters that are not valid Unicode text.",
-        "int_parsing_size": f"{label} must be a whole number.",
-        "date_parsing": f"{label} must be a valid date (YYYY-MM-DD).",
-        "date_from_datetime_parsing": f"{label} must be a valid date (YYYY-MM-DD).",
-        "date_from_datetime_inexact": f"{label} must be a date without a time (YYYY-MM-DD).",
-        "date_type": f"{label} must be a valid date (YYYY-MM-DD).",
-        "string_pattern_mismatch": f"{label} has an invalid format.",
-        "value_error": None,
-        "assertion_error": None,
-    }
-    if kind in {"string_too_short", "too_short"}:
-        if ctx.get("min_length") == 1:
-            return f"{label} may not be blank."
-        return f"{label} must have at least {ctx.get('min_length')} characters."
-    if kind in {"string_too_long", "too_long"}:
-        return f"{label} must have at most {ctx.get('max_length')} characters."
-    if kind == "decimal_max_places":
-        return f"{label} must have at most {ctx.get('decimal_places')} decimal places."
-    if kind in {"decimal_max_digits", "decimal_whole_digits"}:
-        return f"{label} is too large."
-    if kind == "greater_than":
-        return f"{label} must be greater than {_number(ctx.get('gt'))}."
-    if kind == "greater_than_equal":
-        return f"{label} must be at least {_number(ctx.get('ge'))}."
-    if kind == "less_than":
-        return f"{label} must be less than {_number(ctx.get('lt'))}."
-    if kind == "less_than_equal":
-        return f"{label} must be at most {_number(ctx.get('le'))}."
-    if kind == "literal_error":
-        return f"{label} must be one of: {ctx.get('expected', '')}."
-    if kind == "enum":
-        return f"{label} must be one of: {ctx.get('expected', '')}."
-    if kind in {"date_from_datetime_parsing", "date_parsing"} or kind.startswith("date_"):
-        return simple.get(kind) or f"{label} must be a valid date (YYYY-MM-DD)."
-    if kind in {"value_error", "assertion_error"}:
-        return _sentence(str(ctx.get("error", error.get("msg", ""))))
-    if simple.get(kind):
-        return simple[kind]
-    return _sentence(error.get("msg", "Invalid value."))
+    if field is None and kind in BODY_MESSAGES:
+        return BODY_MESSAGES[kind]
+    message = MESSAGES.get(kind)
+    if message is None:
+        return _sentence(error.get("msg", "Invalid value."))
+    ctx = _Context({key: _number(value) for key, value in (error.get("ctx") or {}).items()})
+    template = message(error) if callable(message) else message
+    return template.format_map(_Context(ctx, label=_label(field) if field else "Request body"))
 
 
 def field_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-30}
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(.venv/bin/python tests/support/servers.py free-port)
 work=$(mktemp -d)
 export DJANGO_SETTINGS_MODULE=project.settings DEBUG=false SECRET_KEY=bench-only-secret-key-0123456789abcdef \
   ALLOWED_HOSTS=127.0.0.1 AUTH_RATE_LIMIT=1000000/min CACHE_URL= LOG_LEVEL=WARNING \
@@ -22,12 +22,10 @@ cleanup() {
 trap cleanup EXIT
 
 .venv/bin/python manage.py migrate --noinput -v 0
-.venv/bin/python manage.py shell -v 0 -c "
-from users.models import User
-user = User(username='bench', email='bench@example.com')
-user.set_password('Corr3ct-Horse-Battery')
-user.save()
-print('password hash:', user.password.rsplit('\$', 2)[0])"
+# A superuser logs in through the API like any user; createsuperuser needs no Python here.
+DJANGO_SUPERUSER_PASSWORD=Corr3ct-Horse-Battery .venv/bin/python manage.py createsuperuser \
+  --noinput --username bench --email bench@example.com -v 0
+echo "password hasher: $(.venv/bin/python manage.py diffsettings --all | grep '^PASSWORD_HASHERS')"
 
 .venv/bin/gunicorn project.wsgi:application --workers 2 --bind "127.0.0.1:$port" \
   --log-level warning &

@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 import pytest
 
-from idempotency import messages
-from idempotency.services import _ADVISORY_NAMESPACE, _lock_id, key_digest
 from project.errors import PRECONDITION_FAILED
+from project.idempotency import messages
+from project.idempotency.services import _ADVISORY_NAMESPACE, _lock_id, key_digest
 from tests.test_concurrency import (
     PASSWORD,
     REQUEST_TIMEOUT,

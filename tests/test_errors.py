@@ -5,10 +5,24 @@ import json
 import logging
 
 import pytest
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import InterfaceError, OperationalError
+from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
+from ninja.errors import AuthenticationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
 
-from project import api as project_api
-from project.errors import NOT_FOUND
+from project import database, errors
+from project.errors import (
+    NOT_FOUND,
+    AuthFailed,
+    DatabaseBusy,
+    FieldError,
+    NotFound,
+    PreconditionFailed,
+)
 from project.middleware import RequestIdLogFilter
+from project.uploads import UploadTooLarge
 from tests.conftest import ApiClient, bearer
 
 BUDGET = {"title": "Trip", "date": "2026-03-01", "initial_amount": "100.00"}
@@ -58,7 +72,7 @@ def test_body_that_is_not_json_is_400_detail(auth_client, body):
     response = auth_client.post("/api/budgets/", body, content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": project_api.BAD_JSON}
+    assert response.json() == {"detail": errors.BAD_JSON}
 
 
 @pytest.mark.parametrize(
@@ -92,7 +106,7 @@ def test_oversized_body_is_413_and_stores_nothing(auth_client):
     response = auth_client.post("/api/budgets/", body, content_type="application/json")
 
     assert response.status_code == 413
-    assert response.json() == {"detail": project_api.TOO_LARGE}
+    assert response.json() == {"detail": errors.TOO_LARGE}
 
 
 def test_unhandled_exception_is_json_500_logged_with_request_id(user, monkeypatch, caplog):
@@ -107,7 +121,7 @@ def test_unhandled_exception_is_json_500_logged_with_request_id(user, monkeypatc
         response = client.get("/api/budgets/", HTTP_X_REQUEST_ID="req-123")
 
     assert response.status_code == 500
-    assert response.json() == {"detail": project_api.SERVER_ERROR}
+    assert response.json() == {"detail": errors.SERVER_ERROR}
     assert response["X-Request-ID"] == "req-123"
     assert any("req-123" in record.getMessage() for record in caplog.records)
 
@@ -205,3 +219,91 @@ def test_page_far_past_the_end_is_404_not_400(auth_client):
     response = auth_client.get("/api/transactions/", {"page": 10**12})
 
     assert (response.status_code, response.json()) == (404, {"detail": "Invalid page."})
+
+
+class _Cause(Exception):
+    pass
+
+
+def _http_error_from(cause: Exception) -> HttpError:
+    try:
+        raise HttpError(400, "Cannot parse request body") from cause
+    except HttpError as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (
+            NinjaValidationError([{"type": "missing", "loc": ("body", "payload", "title")}]),
+            ({"title": ["Title is required."]}, 400, {}),
+        ),
+        (FieldError.single("name", "Taken."), ({"name": ["Taken."]}, 400, {})),
+        (
+            _http_error_from(_Cause("Expecting value")),
+            ({"detail": errors.BAD_JSON}, 400, {}),
+        ),
+        (
+            _http_error_from(errors.BodyNotAnObject(errors.NOT_AN_OBJECT)),
+            ({"non_field_errors": [errors.NOT_AN_OBJECT]}, 400, {}),
+        ),
+        (TooManyFieldsSent("too many"), ({"detail": errors.BAD_REQUEST}, 400, {})),
+        (MultiPartParserError("no boundary"), ({"detail": errors.BAD_MULTIPART}, 400, {})),
+        (
+            AuthFailed("Token is invalid or expired."),
+            ({"detail": "Token is invalid or expired."}, 401, {"WWW-Authenticate": "Bearer"}),
+        ),
+        (
+            AuthenticationError(),
+            ({"detail": errors.NOT_AUTHENTICATED}, 401, {"WWW-Authenticate": "Bearer"}),
+        ),
+        (NotFound(), ({"detail": NOT_FOUND}, 404, {})),
+        (NotFound(errors.INVALID_PAGE), ({"detail": errors.INVALID_PAGE}, 404, {})),
+        (Http404("no such row"), ({"detail": NOT_FOUND}, 404, {})),
+        (PreconditionFailed(), ({"detail": errors.PRECONDITION_FAILED}, 412, {})),
+        (RequestDataTooBig("big"), ({"detail": errors.TOO_LARGE}, 413, {})),
+        (Throttled(wait=3), ({"detail": errors.THROTTLED}, 429, {})),
+        (HttpError(405, "Method not allowed"), ({"detail": "Method not allowed"}, 405, {})),
+        (
+            DatabaseBusy("deadlock"),
+            ({"detail": errors.DATABASE_BUSY}, 503, {"Retry-After": "1"}),
+        ),
+        (
+            OperationalError("connection refused"),
+            ({"detail": database.UNAVAILABLE}, 503, {"Retry-After": "5"}),
+        ),
+        (
+            InterfaceError("connection already closed"),
+            ({"detail": database.UNAVAILABLE}, 503, {"Retry-After": "5"}),
+        ),
+        (RuntimeError("boom"), ({"detail": errors.SERVER_ERROR}, 500, {})),
+        (None, ({"detail": errors.SERVER_ERROR}, 500, {})),
+    ],
+    ids=lambda value: type(value).__name__ if not isinstance(value, tuple) else str(value[1]),
+)
+def test_every_failure_has_one_answer(exc, expected):
+    assert errors.answer(exc) == expected
+
+
+def test_an_upload_over_its_own_limit_names_that_limit():
+    exc = UploadTooLarge(1024 * 1024)
+
+    assert errors.answer(exc) == ({"detail": exc.message}, 413, {})
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "retry_after"),
+    [(RuntimeError("boom"), 500, None), (OperationalError("refused"), 503, "5")],
+)
+def test_djangos_500_view_answers_like_the_api(rf, exc, status, retry_after):
+    # Django calls handler500 inside its own except block (admin, middleware failures).
+    try:
+        raise exc
+    except type(exc):
+        response = errors.server_error(rf.get("/admin/"))
+
+    body, expected_status, _ = errors.answer(exc)
+    assert (response.status_code, json.loads(response.content)) == (expected_status, body)
+    assert response.status_code == status
+    assert response.get("Retry-After") == retry_after

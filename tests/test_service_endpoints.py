@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.urls import Resolver404, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,6 +19,33 @@ def test_up_needs_no_auth_and_no_database(client):
     response = client.get("/up")
 
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_up_answers_head_like_get_without_a_body(client):
+    response = client.head("/up")
+
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_up_refuses_other_methods_with_json_405(client, method):
+    # No `db` fixture either: refusing touches no database (and no CSRF check runs).
+    response = getattr(client, method)("/up")
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": f'Method "{method.upper()}" not allowed.'}
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_up_is_served_whatever_the_host(client):
+    # Before host validation: a container healthcheck on 127.0.0.1 works whatever
+    # ALLOWED_HOSTS says; and it is wired once, so the URLconf does not know it.
+    response = client.get("/up", HTTP_HOST="not-an-allowed-host.example")
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    with pytest.raises(Resolver404):
+        resolve("/up")
 
 
 def test_health_reports_database_ok(db, client):

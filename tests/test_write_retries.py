@@ -10,7 +10,7 @@ import pytest
 from django.db import OperationalError
 
 from budgets.models import Budget
-from project import api as project_api
+from project import errors
 from project import services as project_services
 from project.errors import DatabaseBusy
 from project.services import ATTEMPTS, UNSET, Retry, assign, retry_on_conflict
@@ -106,8 +106,8 @@ def test_busy_write_answers_503_with_retry_after_and_changes_nothing(user, monke
     response = client.patch(f"/api/budgets/{budget.pk}/", {"title": "After"})
 
     assert response.status_code == 503
-    assert response.json() == {"detail": project_api.DATABASE_BUSY}
-    assert response["Retry-After"] == project_api.DATABASE_BUSY_RETRY_AFTER
+    assert response.json() == {"detail": errors.DATABASE_BUSY}
+    assert response["Retry-After"] == errors.DATABASE_BUSY_RETRY_AFTER
     assert tries == ["After"] * ATTEMPTS
     assert Budget.objects.get().title == "Before"
 

@@ -58,7 +58,7 @@ def me(request: HttpRequest):
     description="Any of `email`, `first_name`, `last_name`; other fields are ignored.",
 )
 def me_update(request: HttpRequest, payload: MePatch):
-    return services.user_update(user=request.auth, data=payload.dict(exclude_unset=True))
+    return services.user_update(user=request.auth, **payload.dict(exclude_unset=True))
 
 
 @users_router.post(

@@ -6,11 +6,11 @@ from ninja_jwt.exceptions import TokenError
 from ninja_jwt.settings import api_settings
 from ninja_jwt.tokens import AccessToken, Token
 
+from project.errors import AuthFailed
 from users import messages
 from users.models import User
 from users.tokens import session_is_current
 
-_AUTH_ERROR_ATTR = "_budget_auth_error"
 _USER_CACHE_ATTR = "_budget_token_user"
 
 
@@ -33,15 +33,18 @@ def token_user(token: Token) -> User | None:
 class JWTAuth(HttpBearer):
     """Accepts only valid, unexpired *access* tokens of an existing, active user.
 
-    Only token errors are caught: anything else is a bug and surfaces as a 500.
+    Anything else raises ``AuthFailed`` with the reason (no credentials, or credentials
+    that are not a valid token), which ``project.errors`` answers with a 401. Only token
+    errors are caught: anything else is a bug and surfaces as a 500.
     """
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: HttpRequest) -> User:
         if not request.headers.get(self.header):
-            setattr(request, _AUTH_ERROR_ATTR, messages.NOT_AUTHENTICATED)
-            return None
-        setattr(request, _AUTH_ERROR_ATTR, messages.TOKEN_INVALID)
-        return super().__call__(request)
+            raise AuthFailed(messages.NOT_AUTHENTICATED)
+        user = super().__call__(request)
+        if user is None:
+            raise AuthFailed(messages.TOKEN_INVALID)
+        return user
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         # Remembered per request: the Idempotency-Key middleware asks first (for the key's
@@ -65,8 +68,7 @@ def user_for_access_token(raw: str) -> User | None:
 
 def bearer_user(request: HttpRequest) -> User | None:
     """The user the request's ``Authorization: Bearer`` header authenticates, or None."""
-    return JWTAuth()(request)
-
-
-def auth_failure_message(request: HttpRequest) -> str:
-    return getattr(request, _AUTH_ERROR_ATTR, messages.NOT_AUTHENTICATED)
+    try:
+        return JWTAuth()(request)
+    except AuthFailed:
+        return None

@@ -1,5 +1,8 @@
 """User-facing messages of the users app; tests import them instead of repeating strings."""
 
+# The API's, for any route called without credentials.
+from project.errors import NOT_AUTHENTICATED as NOT_AUTHENTICATED
+
 USERNAME_INVALID = "Enter a valid username: letters, digits and @/./+/-/_ only."
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_INVALID = "Enter a valid email address."
@@ -11,6 +14,5 @@ BAD_CREDENTIALS = "No active account found with the given credentials."
 TOKEN_INVALID = "Token is invalid or expired."
 TOKEN_NOT_YOURS = "This token does not belong to you."
 REFRESH_REQUIRED = "Refresh token is required."
-NOT_AUTHENTICATED = "Authentication credentials were not provided."
 LOGGED_OUT = "Successfully logged out."
 LOGGED_OUT_EVERYWHERE = "Successfully logged out of every session."

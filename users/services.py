@@ -14,6 +14,7 @@ from ninja_jwt.tokens import RefreshToken, UntypedToken
 from ninja_jwt.utils import datetime_from_epoch
 
 from project.errors import AuthFailed, FieldError, constraint_as_field_error
+from project.services import UNSET, Unset, assign
 from users import messages
 from users.auth import token_user
 from users.models import RotatedRefreshToken, User, identity_key
@@ -173,17 +174,20 @@ def token_verify(*, token: str) -> None:
         raise AuthFailed(messages.TOKEN_INVALID)
 
 
-def user_update(*, user: User, data: dict) -> User:
-    fields = [name for name in ("email", "first_name", "last_name") if name in data]
-    if "email" in data:
-        data["email"] = _check_email(
-            User.objects.normalize_email(data["email"]), exclude_user_id=user.pk
-        )
-    for name in fields:
-        setattr(user, name, data[name])
-    if fields:
+def user_update(
+    *,
+    user: User,
+    email: str | Unset = UNSET,
+    first_name: str | Unset = UNSET,
+    last_name: str | Unset = UNSET,
+) -> User:
+    """PATCH of the profile: the fields passed are written, ``UNSET`` ones left alone."""
+    if email is not UNSET:
+        email = _check_email(User.objects.normalize_email(email), exclude_user_id=user.pk)
+    changed = assign(user, email=email, first_name=first_name, last_name=last_name)
+    if changed:
         with constraint_as_field_error(FieldError.single("email", messages.EMAIL_TAKEN)):
-            user.save(update_fields=fields)
+            user.save(update_fields=changed)
     return user
 
 

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('budgets', '0002_category_name_key'),
+        ("budgets", "0002_category_name_key"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='category',
-            name='name_key',
+            model_name="category",
+            name="name_key",
             field=models.TextField(editable=False),
         ),
     ]

@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('budgets', '0003_category_name_key_text'),
+        ("budgets", "0003_category_name_key_text"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterConstraint(
-            model_name='category',
-            name='category_user_name_key_unique',
-            constraint=models.UniqueConstraint(fields=('user', 'name_key'), name='category_user_name_key_unique', violation_error_message='Category already exists.'),
+            model_name="category",
+            name="category_user_name_key_unique",
+            constraint=models.UniqueConstraint(
+                fields=("user", "name_key"),
+                name="category_user_name_key_unique",
+                violation_error_message="Category already exists.",
+            ),
         ),
     ]

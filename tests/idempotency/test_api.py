@@ -13,9 +13,10 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from budgets.models import Budget, Category, Transaction
-from idempotency import messages
-from idempotency.models import IdempotencyKey
-from idempotency.services import PURGE_BATCH, key_digest
+from project import errors
+from project.idempotency import messages
+from project.idempotency.models import IdempotencyKey
+from project.idempotency.services import PURGE_BATCH, key_digest
 from tests.conftest import PASSWORD, bearer
 from users.models import User
 
@@ -262,7 +263,7 @@ def test_a_keyed_json_body_over_max_body_bytes_is_still_a_413(auth_client):
             "/api/budgets/", {**BUDGET, "description": "x" * 200}, **keyed()
         )
     assert response.status_code == 413
-    assert response.json() == {"detail": messages.BODY_TOO_LARGE}
+    assert response.json() == {"detail": errors.TOO_LARGE}
     assert Budget.objects.count() == 0
 
 
@@ -331,7 +332,7 @@ def test_a_key_whose_first_request_is_still_running_is_a_409_at_once(auth_client
 
     import psycopg
 
-    from idempotency.services import _ADVISORY_NAMESPACE, _lock_id
+    from project.idempotency.services import _ADVISORY_NAMESPACE, _lock_id
 
     digest = key_digest(scope=f"user:{user.id}", path="/api/budgets/", key=KEY)
     settings = connection.settings_dict
@@ -438,5 +439,19 @@ def test_a_keyed_body_over_the_idempotency_limit_is_a_413(user, budget):
 
     assert size > 100 * 1024
     assert response.status_code == 413
-    assert response.json() == {"detail": messages.BODY_TOO_LARGE}
+    assert response.json() == {"detail": errors.TOO_LARGE}
     assert Transaction.objects.count() == 0
+
+
+def test_the_app_keeps_its_label_and_table_under_project(db):
+    # Moved from a top-level package: databases migrated before the move must see the
+    # same app label, migration history and table.
+    from django.apps import apps
+    from django.db.migrations.recorder import MigrationRecorder
+
+    config = apps.get_app_config("idempotency")
+    assert (config.name, config.label) == ("project.idempotency", "idempotency")
+    assert IdempotencyKey._meta.db_table == "idempotency_idempotencykey"
+    assert MigrationRecorder.Migration.objects.filter(
+        app="idempotency", name="0001_initial"
+    ).exists()

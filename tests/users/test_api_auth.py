@@ -7,8 +7,10 @@ from django.test import override_settings
 from ninja_jwt.token_blacklist.models import BlacklistedToken
 from ninja_jwt.tokens import AccessToken, RefreshToken
 
+from project.errors import AuthFailed
 from tests.conftest import PASSWORD, ApiClient, bearer
 from users import messages
+from users.auth import JWTAuth, bearer_user
 from users.models import User
 
 NEW_PASSWORD = "An0ther-Long-Passphrase"
@@ -481,3 +483,30 @@ def test_email_that_grows_when_normalised_is_a_400(api_client):
     assert response.status_code == 400
     assert list(response.json()) == ["email"]
     assert User.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("authorization", "message"),
+    [
+        (None, messages.NOT_AUTHENTICATED),
+        ("", messages.NOT_AUTHENTICATED),
+        ("Bearer not-a-token", messages.TOKEN_INVALID),
+        ("Basic dXNlcjpwYXNz", messages.TOKEN_INVALID),
+    ],
+)
+def test_bearer_auth_raises_the_reason_the_handlers_answer(rf, authorization, message):
+    headers = {} if authorization is None else {"HTTP_AUTHORIZATION": authorization}
+    request = rf.get("/api/budgets/", **headers)
+
+    with pytest.raises(AuthFailed) as failed:
+        JWTAuth()(request)
+
+    assert failed.value.message == message
+    assert bearer_user(request) is None
+
+
+def test_bearer_auth_answers_the_tokens_user(rf, user):
+    request = rf.get("/api/budgets/", **bearer(user))
+
+    assert JWTAuth()(request) == user
+    assert bearer_user(request) == user

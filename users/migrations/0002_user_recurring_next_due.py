@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('users', '0001_initial'),
+        ("users", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='recurring_next_due',
+            model_name="user",
+            name="recurring_next_due",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
     ]

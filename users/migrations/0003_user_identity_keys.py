@@ -9,7 +9,7 @@ oldest one (by ``date_joined``, then id) gets the plain key and logs in as befor
 younger one gets ``<key>#<id>`` (``#`` never occurs in a real username's key nor after
 the ``@`` of an e-mail's), which no log-in can match, and is listed in a warning. An
 operator renames it (or changes its e-mail) in the admin; saving derives the key again.
-"""
+"""  # noqa: RUF002 - the look-alike letters are the point
 
 import logging
 

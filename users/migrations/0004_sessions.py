@@ -5,23 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('token_blacklist', '0012_alter_outstandingtoken_user'),
-        ('users', '0003_user_identity_keys'),
+        ("token_blacklist", "0012_alter_outstandingtoken_user"),
+        ("users", "0003_user_identity_keys"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RotatedRefreshToken',
+            name="RotatedRefreshToken",
             fields=[
-                ('token', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='rotation', serialize=False, to='token_blacklist.outstandingtoken')),
-                ('rotated_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "token",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="rotation",
+                        serialize=False,
+                        to="token_blacklist.outstandingtoken",
+                    ),
+                ),
+                ("rotated_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.AddField(
-            model_name='user',
-            name='session_generation',
+            model_name="user",
+            name="session_generation",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
     ]

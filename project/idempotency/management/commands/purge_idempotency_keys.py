@@ -6,7 +6,7 @@ keys. Operators may run this from cron to keep the table small between bursts.
 
 from django.core.management.base import BaseCommand
 
-from idempotency.services import key_purge_expired
+from project.idempotency.services import key_purge_expired
 
 
 class Command(BaseCommand):

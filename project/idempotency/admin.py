@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from idempotency.models import IdempotencyKey
+from project.idempotency.models import IdempotencyKey
 
 
 @admin.register(IdempotencyKey)

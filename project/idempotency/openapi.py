@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from idempotency import messages
-from idempotency.middleware import API_PREFIX, NOT_STORED_STATUSES
-from idempotency.services import KEY_MAX_LENGTH, KEY_PATTERN
+from project.idempotency import messages
+from project.idempotency.middleware import API_PREFIX, NOT_STORED_STATUSES
+from project.idempotency.services import KEY_MAX_LENGTH, KEY_PATTERN
 from project.schemas import FieldErrorsOut
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}

@@ -7,5 +7,3 @@ IN_PROGRESS = (
     "A request with this Idempotency-Key is still being processed. Retry after it finishes."
 )
 KEY_REUSED = "This Idempotency-Key was already used with a different request."
-BODY_TOO_LARGE = "Request body is too large."
-SERVER_ERROR = "Internal server error."

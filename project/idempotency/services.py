@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from idempotency.models import IdempotencyKey
+from project.idempotency.models import IdempotencyKey
 
 KEY_MAX_LENGTH = 255
 # Printable ASCII (RFC 9110 field values; the draft's sf-string characters), spaces only

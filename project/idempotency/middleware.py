@@ -17,11 +17,12 @@ import tempfile
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
-from idempotency import messages, services
-from idempotency.models import IdempotencyKey
+from project import errors
+from project.idempotency import messages, services
+from project.idempotency.models import IdempotencyKey
 from project.throttling import client_ident
 from users.auth import bearer_user
 
@@ -115,10 +116,10 @@ class IdempotencyMiddleware:
         except Resolver404:
             return self.get_response(request)  # no route: a 404 that writes nothing
         if not services.key_is_valid(key):
-            return JsonResponse({messages.HEADER: [messages.KEY_INVALID]}, status=400)
+            return errors.json_response({messages.HEADER: [messages.KEY_INVALID]}, 400, {})
         body = _readable_body(request)
         if body is None:
-            return JsonResponse({"detail": messages.BODY_TOO_LARGE}, status=413)
+            return errors.detail_response(errors.TOO_LARGE, 413)
         try:
             fingerprint = services.request_fingerprint(
                 method=request.method, full_path=request.get_full_path(), body=body
@@ -135,9 +136,9 @@ class IdempotencyMiddleware:
                     scope=scope, path=request.path, key=key, fingerprint=fingerprint
                 )
             except services.KeyInProgress:
-                return JsonResponse({"detail": messages.IN_PROGRESS}, status=409)
+                return errors.detail_response(messages.IN_PROGRESS, 409)
             except services.KeyReused:
-                return JsonResponse({"detail": messages.KEY_REUSED}, status=422)
+                return errors.detail_response(messages.KEY_REUSED, 422)
             if replay:
                 return _replay(row)
             response = self.get_response(request)
@@ -155,7 +156,7 @@ class IdempotencyMiddleware:
                 response.status_code,
             )
             transaction.set_rollback(True)
-            return JsonResponse({"detail": messages.SERVER_ERROR}, status=500)
+            return errors.detail_response(errors.SERVER_ERROR, 500)
         if response.status_code >= 500:
             transaction.set_rollback(True)
             return response
