@@ -4,8 +4,10 @@ Usage: summary.py LABEL=report.xml ...   (the last line it prints is CI's closin
 
 Fails when a report is missing, counted no test (pytest's exit status 5 is already fatal
 in .ci/run; this also catches a run that selected nothing), or holds failures or errors.
-The closing line is plain `ci: N passed, N failed, N skipped`, printed after every other
-tool's output, so nothing that looks like a test runner's summary comes after it.
+The last two lines are the totals in pytest's own closing-line shape
+(`=== N passed, N skipped in Ns ===`) and as a plain `ci: N passed, N failed, N skipped`,
+printed after every other tool's output (fuzz.py turns Schemathesis's pytest-shaped banner
+into a plain line), so the last test-runner line CI reads is the real count.
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ def count(report: Path) -> dict[str, int]:
     root = ET.parse(report).getroot()
     suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    seconds = 0.0
     for suite in suites:
         for key in totals:
             totals[key] += int(suite.get(key, 0))
-    return totals
+        seconds += float(suite.get("time", 0))
+    return {**totals, "seconds": seconds}
 
 
 def main(args: list[str]) -> int:
     problems, parts = [], []
     passed = failed = skipped = 0
+    seconds = 0.0
     for arg in args:
         label, _, path = arg.partition("=")
         if not Path(path).is_file():
@@ -37,6 +42,7 @@ def main(args: list[str]) -> int:
         run_failed = c["failures"] + c["errors"]
         run_passed = c["tests"] - run_failed - c["skipped"]
         passed, failed, skipped = passed + run_passed, failed + run_failed, skipped + c["skipped"]
+        seconds += c["seconds"]
         parts.append(f"{label} {run_passed} passed, {run_failed} failed, {c['skipped']} skipped")
         if c["tests"] == 0:
             problems.append(f"{label}: no test ran")
@@ -46,6 +52,9 @@ def main(args: list[str]) -> int:
     for problem in problems:
         print(f"FAIL: {problem}")
     print("CI failed." if problems else "CI passed.")
+    counts = [f"{failed} failed"] if failed else []
+    counts += [f"{passed} passed"] + ([f"{skipped} skipped"] if skipped else [])
+    print(f"{'=' * 20} {', '.join(counts)} in {seconds:.2f}s {'=' * 20}")
     print(f"ci: {passed} passed, {failed} failed, {skipped} skipped")
     return 1 if problems else 0
 
