@@ -48,6 +48,14 @@ class CategoryAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     raw_id_fields = ("user",)
 
+    # Through the service, like the API: its month totals join the uncategorised ones.
+    def delete_model(self, request: HttpRequest, obj: Category) -> None:
+        services.category_delete(user=obj.user, category_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        for category in queryset.select_related("user"):
+            services.category_delete(user=category.user, category_id=category.pk)
+
 
 @admin.register(Transaction)
 class TransactionAdmin(admin.ModelAdmin):
@@ -73,6 +81,17 @@ class TransactionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Transaction | None = None) -> bool:
         return super().has_delete_permission(request, obj) and not (obj and obj.transfer_id)
+
+    # Through the write path, like the API: the budgets' stored totals follow.
+    def save_model(self, request: HttpRequest, obj: Transaction, form, change: bool) -> None:
+        services.transaction_save_any(obj)
+
+    def delete_model(self, request: HttpRequest, obj: Transaction) -> None:
+        services.transactions_delete_any(Transaction.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Transaction]) -> None:
+        # A transfer's legs go with their transfer (the Transfer admin), never alone.
+        services.transactions_delete_any(queryset.filter(transfer__isnull=True))
 
 
 class LegInline(admin.TabularInline):

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Length, Round, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
@@ -65,27 +65,6 @@ class BudgetQuerySet(models.QuerySet):
     def for_user(self, user) -> "BudgetQuerySet":
         return self.filter(user=user)
 
-    def with_balance(self) -> "BudgetQuerySet":
-        """Annotate ``transactions_cents``, the exact sum of the budget's transactions in
-        cents, from which ``Budget.balance`` follows.
-
-        A correlated subquery computed by the database at read time, so it is right
-        after every write and under concurrent writers, and a page of budgets costs
-        one query whatever its size.
-        """
-        totals = (
-            Transaction.objects.filter(budget=OuterRef("pk"))
-            .order_by()
-            .values("budget")
-            .annotate(total=cents_sum())
-            .values("total")
-        )
-        return self.annotate(
-            transactions_cents=Coalesce(
-                Subquery(totals, output_field=models.BigIntegerField()), Value(0)
-            )
-        )
-
 
 class Budget(TimestampedModel):
     user = models.ForeignKey(
@@ -95,6 +74,12 @@ class Budget(TimestampedModel):
     description = models.TextField(blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH)
     date = models.DateField(help_text="The budget's start or period date.")
     initial_amount = models.DecimalField(max_digits=11, decimal_places=2)
+    # Stored totals of the budget's transactions, kept exact by the transactions write
+    # path (``budgets.services.totals``) in the same database transaction as every
+    # write, under the budget's row lock; ``manage.py totals_verify`` checks and repairs
+    # them. Whole cents: integers add up exactly on every database.
+    transactions_cents = models.BigIntegerField(default=0, editable=False)
+    transactions_count = models.BigIntegerField(default=0, editable=False)
 
     objects = BudgetQuerySet.as_manager()
 
@@ -114,14 +99,30 @@ class Budget(TimestampedModel):
                 condition=LessThanOrEqual(Length("description"), DESCRIPTION_MAX_LENGTH),
                 name="budget_description_max_length",
             ),
+            models.CheckConstraint(
+                condition=Q(transactions_count__gte=0), name="budget_transactions_count_positive"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
 
+    # Written only by ``budgets.services.totals`` (an UPDATE that adds to them); a save
+    # of an object read earlier must not put back the figures it read.
+    STORED_TOTALS = frozenset({"transactions_cents", "transactions_count"})
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.STORED_TOTALS
+            ]
+        super().save(*args, **kwargs)
+
     @property
     def balance(self) -> Decimal:
-        """``initial_amount`` + every transaction; needs ``with_balance()``."""
+        """``initial_amount`` + every transaction (the stored total)."""
         return self.initial_amount + cents_to_money(self.transactions_cents)
 
 
@@ -429,3 +430,37 @@ class SpendingLimit(TimestampedModel):
             errors["category"] = messages.LIMIT_CATEGORY_OF_ANOTHER_USER
         if errors:
             raise ValidationError(errors)
+
+
+class MonthTotal(models.Model):
+    """The sums of one budget's transactions in one calendar month and one category
+    (``category_key`` 0: uncategorised), transfer legs (``transfer``) apart from the
+    rest: what reports read instead of the transactions themselves.
+
+    Kept exact by the transactions write path (``budgets.services.totals``) in the same
+    database transaction as every write, under the budget's row lock, and checked and
+    repaired by ``manage.py totals_verify``. No CHECK on the signs: an upsert that takes
+    figures out must be able to propose a negative row before it meets the one it
+    changes. ``category_key`` is not a foreign key, so
+    that the uncategorised rows can be unique too (NULLs never clash in a unique index);
+    deleting a category folds its rows into 0. A row whose ``count`` falls to 0 is
+    removed."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="month_totals")
+    category_key = models.BigIntegerField(help_text="The category's id; 0 when uncategorised.")
+    month = models.DateField(help_text="The month's first day.")
+    transfer = models.BooleanField(help_text="Transfer legs, kept apart from the rest.")
+    income_cents = models.BigIntegerField(default=0)
+    expense_cents = models.BigIntegerField(default=0, help_text="The negative amounts' sum.")
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "category_key", "month", "transfer"],
+                name="month_total_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{month_key(self.month)} #{self.category_key} {self.count}"

@@ -1,5 +1,6 @@
 """Reports: a budget's summary (totals, per category, per month, transfers, spending
-limits) in a fixed number of aggregate queries, whatever the number of rows.
+limits) from the stored month totals (``MonthTotal``), in a few queries whose cost does
+not grow with the number of transactions.
 
 Transfer legs are neither income nor expense: income, expense, ``by_category``,
 ``by_month`` and ``transactions_count`` leave them out, and ``transfers_in``,
@@ -11,31 +12,129 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncMonth
 
 from budgets import messages
-from budgets.models import Budget, SpendingLimit, Transaction, cents_sum, cents_to_money
+from budgets.models import (
+    Budget,
+    Category,
+    MonthTotal,
+    SpendingLimit,
+    Transaction,
+    cents_sum,
+    cents_to_money,
+)
 from budgets.months import month_end, month_key, month_start
 from budgets.selectors.budgets import budget_get
 
+# (category key, month, transfer) -> [income cents, expense cents (<= 0), count]
+Cells = dict[tuple[int, dt.date, bool], list[int]]
+Names = dict[int, tuple[str, str]]  # category id -> (name, name_key)
 
-def _money_sums() -> dict[str, Any]:
+
+def _next_month(day: dt.date) -> dt.date:
+    return month_end(day) + dt.timedelta(days=1)
+
+
+def _cells(
+    budget: Budget, date_from: dt.date | None, date_to: dt.date | None
+) -> tuple[Cells, Names]:
+    """The period's sums per category, month and kind. Whole months come from the
+    stored month totals (a few rows per month, whatever the number of transactions);
+    only the days of a month the period cuts (``date_from`` after the 1st, ``date_to``
+    before the month's end) are added up from the transactions, one query for both ends.
+    Also the names (and sort keys) of the categories met, read along.
+    """
+    first, last, cut_only = None, None, False  # whole months: first..last (None: open)
+    if date_from is not None:
+        if date_from.day == 1:
+            first = date_from
+        elif date_from >= month_start(dt.date.max):
+            cut_only = True  # no whole month after it
+        else:
+            first = _next_month(date_from)
+    if date_to is not None:
+        if date_to == month_end(date_to):
+            last = month_start(date_to)
+        elif date_to <= month_end(dt.date.min):
+            cut_only = True  # no whole month before it
+        else:
+            last = month_start(month_start(date_to) - dt.timedelta(days=1))
+    whole = None
+    edges: list[tuple[dt.date, dt.date]] = []
+    if cut_only or (first is not None and last is not None and first > last):
+        edges.append((date_from or dt.date.min, date_to or dt.date.max))
+    else:
+        whole = MonthTotal.objects.filter(budget=budget)
+        if first is not None:
+            whole = whole.filter(month__gte=first)
+            if date_from < first:
+                edges.append((date_from, first - dt.timedelta(days=1)))
+        if last is not None:
+            whole = whole.filter(month__lte=last)
+            if date_to > month_end(last):
+                edges.append((_next_month(last), date_to))
+    cells: Cells = {}
+    names: Names = {}
+    if whole is not None:
+        category = Category.objects.filter(pk=OuterRef("category_key"))
+        rows = whole.annotate(
+            name=Subquery(category.values("name")),
+            name_key=Subquery(category.values("name_key")),
+        ).values_list(
+            "category_key",
+            "month",
+            "transfer",
+            "income_cents",
+            "expense_cents",
+            "count",
+            "name",
+            "name_key",
+        )
+        for key, month, leg, income, spent, count, name, name_key in rows:
+            cells[key, month, leg] = [income, spent, count]
+            if name is not None:
+                names[key] = (name, name_key)
+    if edges:
+        in_edges = Q()
+        for low, high in edges:
+            in_edges |= Q(date__range=(low, high))
+        cut = (
+            Transaction.objects.filter(in_edges, budget=budget)
+            .annotate(
+                month=TruncMonth("date"),
+                leg=ExpressionWrapper(Q(transfer__isnull=False), output_field=BooleanField()),
+            )
+            .values_list("category_id", "category__name", "category__name_key", "month", "leg")
+            .annotate(
+                income=cents_sum(Q(amount__gt=0)),
+                spent=cents_sum(Q(amount__lt=0)),
+                rows=Count("id"),
+            )
+            .order_by()
+        )
+        for category_id, name, name_key, month, leg, income, spent, rows in cut:
+            _add(cells, (category_id or 0, month, bool(leg)), [income, spent, rows])
+            if name is not None:
+                names[category_id] = (name, name_key)
+    return cells, names
+
+
+def _figures(income: int, spent: int, count: int) -> dict[str, Any]:
     return {
-        "income": cents_sum(Q(amount__gt=0)),
-        "spent": cents_sum(Q(amount__lt=0)),
-        "net": cents_sum(),
-        "count": Count("id"),
+        "income": cents_to_money(income),
+        "expense": cents_to_money(-spent),
+        "net": cents_to_money(income + spent),
+        "count": count,
     }
 
 
-def _figures(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "income": cents_to_money(row["income"]),
-        "expense": cents_to_money(-row["spent"]),
-        "net": cents_to_money(row["net"]),
-        "count": row["count"],
-    }
+def _add(into: dict, key, cell: list[int]) -> None:
+    """Add a cell's [income, expense, count] to the sums kept under ``key``."""
+    sums = into.setdefault(key, [0, 0, 0])
+    for i, value in enumerate(cell):
+        sums[i] += value
 
 
 def _in_period(
@@ -48,28 +147,13 @@ def _in_period(
     return queryset
 
 
-def _transfer_totals(transactions: QuerySet[Transaction]) -> dict[str, Any]:
-    """Money moved in and out of the budget by transfers (positive amounts): one query."""
-    totals = transactions.filter(transfer__isnull=False).aggregate(
-        moved_in=cents_sum(Q(amount__gt=0)),
-        moved_out=cents_sum(Q(amount__lt=0)),
-        count=Count("id"),
-    )
-    return {
-        "transfers_in": cents_to_money(totals["moved_in"]),
-        "transfers_out": cents_to_money(-totals["moved_out"]),
-        "transfers_count": totals["count"],
-    }
-
-
 def _limit_figures(
     budget: Budget, date_from: dt.date | None, date_to: dt.date | None
 ) -> list[dict[str, Any]]:
     """Every spending limit whose month overlaps the period (oldest month first, then by
     category name), with the money spent in that category over that whole month:
     expenses, positive, transfer legs left out. Two queries, however many rows: the
-    limits, then the spending of their categories between their first and last month
-    (a date range the (budget, date) index serves)."""
+    limits, then the stored month totals of their categories and months."""
     first = None if date_from is None else month_start(date_from)
     limits = _in_period(SpendingLimit.objects.filter(budget=budget), "month", first, date_to)
     rows = list(
@@ -77,30 +161,23 @@ def _limit_figures(
             "month", "category__name_key", "category_id"
         )
     )
-    if rows:
-        window = Q(
-            category_id__in={row["category_id"] for row in rows},
-            date__range=(rows[0]["month"], month_end(rows[-1]["month"])),
-        )
-    else:  # an empty range: no rows, yet the same number of queries
-        window = Q(date__range=(dt.date.max, dt.date.min))
-    spending = (
-        Transaction.objects.filter(window, budget=budget, transfer__isnull=True, amount__lt=0)
-        .annotate(month=TruncMonth("date"))
-        .values("category_id", "month")
-        .annotate(spent=cents_sum())
-        .order_by()
-    )
-    spent = {(row["category_id"], month_key(row["month"])): -row["spent"] for row in spending}
+    if not rows:
+        return []
+    spending = MonthTotal.objects.filter(
+        budget=budget,
+        transfer=False,
+        category_key__in={row["category_id"] for row in rows},
+        month__range=(rows[0]["month"], rows[-1]["month"]),
+    ).values_list("category_key", "month", "expense_cents")
+    spent = {(category, month): -expense for category, month, expense in spending}
     figures = []
     for row in rows:
-        key = (row["category_id"], month_key(row["month"]))
-        money_spent = cents_to_money(spent.get(key, 0))
+        money_spent = cents_to_money(spent.get((row["category_id"], row["month"]), 0))
         figures.append(
             {
                 "category": row["category_id"],
                 "name": row["category__name"],
-                "month": key[1],
+                "month": month_key(row["month"]),
                 "limit": row["amount"],
                 "spent": money_spent,
                 "remaining": row["amount"] - money_spent,
@@ -115,42 +192,46 @@ def budget_summary(
     """Totals, per-category and per-month breakdowns, transfers and spending limits.
 
     ``balance`` is always the budget's full balance; everything else follows the dates
-    (limits: every month the period touches, each counted whole).
+    (limits: every month the period touches, each counted whole). Read from the stored
+    totals: the cost does not grow with the number of transactions.
     """
     budget = budget_get(user=user, budget_id=budget_id)
-    transactions = _in_period(
-        Transaction.objects.filter(budget=budget).order_by(), "date", date_from, date_to
-    )
-    ordinary = transactions.filter(transfer__isnull=True)
+    by_category: dict[int, list[int]] = {}
+    by_month: dict[dt.date, list[int]] = {}
+    moved: dict[str, list[int]] = {}
+    cells, named = _cells(budget, date_from, date_to)
+    for (category, month, leg), cell in cells.items():
+        if leg:
+            _add(moved, "transfers", cell)
+        else:
+            _add(by_category, category, cell)
+            _add(by_month, month, cell)
 
-    by_category = (
-        ordinary.values("category_id", "category__name")
-        .annotate(**_money_sums())
-        .order_by(F("category__name_key").asc(nulls_last=True), "category_id")
-    )
-    by_month = (
-        ordinary.annotate(month=TruncMonth("date"))
-        .values("month")
-        .annotate(**_money_sums())
-        .order_by("month")
-    )
-    months = [{"month": month_key(row["month"]), **_figures(row)} for row in by_month]
+    def category_order(pk: int) -> tuple:
+        name_key = named.get(pk, (None, None))[1]
+        return (name_key is None, name_key or "", pk)
+
+    months = [
+        {"month": month_key(month), **_figures(*by_month[month])} for month in sorted(by_month)
+    ]
+    transfers = moved.get("transfers", [0, 0, 0])
     return {
         "budget": budget.pk,
         "initial_amount": budget.initial_amount,
         "balance": budget.balance,
-        # Totals add up the (few) month rows: no extra query over the transactions.
         "income_total": sum((m["income"] for m in months), Decimal("0")),
         "expense_total": sum((m["expense"] for m in months), Decimal("0")),
         "transactions_count": sum(m["count"] for m in months),
-        **_transfer_totals(transactions),
+        "transfers_in": cents_to_money(transfers[0]),
+        "transfers_out": cents_to_money(-transfers[1]),
+        "transfers_count": transfers[2],
         "by_category": [
             {
-                "category": row["category_id"],
-                "name": row["category__name"] or messages.UNCATEGORIZED,
-                **_figures(row),
+                "category": pk or None,
+                "name": named[pk][0] if pk in named else messages.UNCATEGORIZED,
+                **_figures(*by_category[pk]),
             }
-            for row in by_category
+            for pk in sorted(by_category, key=category_order)
         ],
         "by_month": months,
         "limits": _limit_figures(budget, date_from, date_to),

@@ -4,11 +4,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction as db_transaction
 from django.test import Client
 from model_bakery import baker
 from ninja_jwt.tokens import RefreshToken
 
 from budgets.models import Budget, Category, Transaction
+from budgets.services.transactions import NewTransaction, transactions_insert
 
 PASSWORD = "Corr3ct-Horse-Battery"
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
@@ -32,6 +34,29 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _stored_totals_stay_exact(request):
+    """After every test that used the database, each budget's stored balance, count and
+    month totals must equal what its transactions add up to: every write the test made
+    (through the API or the services) kept them exact. A test that breaks them on
+    purpose is marked ``stored_totals_drift``."""
+    if "db" not in request.fixturenames or request.node.get_closest_marker("stored_totals_drift"):
+        yield
+        return
+    request.getfixturevalue("db")  # set up before this check runs, torn down after it
+    yield
+    from django.db import connection
+
+    from budgets.models import Budget
+    from budgets.services.totals import totals_verify
+
+    if connection.needs_rollback:  # the test ended on a database error: nothing to read
+        return
+    with db_transaction.atomic():
+        ids = list(Budget.objects.values_list("pk", flat=True))
+        assert totals_verify(budget_ids=ids, repair=False) == []
 
 
 def make_user(username: str, **extra):
@@ -116,8 +141,19 @@ def make_category(user, name="Food", **fields) -> Category:
 
 
 def make_transaction(budget, amount="-10.00", **fields) -> Transaction:
-    defaults = {"date": dt.date(2026, 1, 15), "description": "", "category": None}
-    return baker.make(Transaction, budget=budget, amount=Decimal(amount), **{**defaults, **fields})
+    """A transaction written through the one write path, so the budget's stored
+    totals follow, as they do for every row the API writes."""
+    values = {"date": dt.date(2026, 1, 15), "description": "", "category": None, **fields}
+    category, transfer = values.pop("category"), values.pop("transfer", None)
+    row = NewTransaction(
+        budget=budget.pk,
+        amount=Decimal(amount),
+        category=getattr(category, "pk", category),
+        transfer=getattr(transfer, "pk", transfer),
+        **values,
+    )
+    with db_transaction.atomic():
+        return transactions_insert(rows=[row])[0]
 
 
 @pytest.fixture

@@ -231,3 +231,59 @@ def test_a_limit_in_the_admin_needs_the_first_day_and_the_owners_category(
     assert messages.LIMIT_MONTH_NOT_FIRST_DAY in wrong_day.content.decode()
     assert "The category must belong to the budget&#x27;s owner." in foreign.content.decode()
     assert not SpendingLimit.objects.exists()
+
+
+# --- Stored totals follow the admin's writes ------------------------------------------
+
+
+def balance_and_count(budget) -> tuple[Decimal, int]:
+    from budgets.models import Budget
+
+    budget = Budget.objects.get(pk=budget.pk)
+    return budget.balance, budget.transactions_count
+
+
+def test_transactions_added_changed_and_deleted_in_the_admin_move_the_stored_totals(
+    admin_client, user
+):
+    budget = make_budget(user, initial_amount=Decimal("100.00"))
+    other = make_budget(user, title="Other", initial_amount=Decimal("50.00"))
+    food = make_category(user)
+    form = {"budget": budget.pk, "amount": "-30.00", "date": "2026-01-05", "description": ""}
+
+    assert admin_client.post("/admin/budgets/transaction/add/", form).status_code == 302
+    tx = Transaction.objects.get()
+    assert balance_and_count(budget) == (Decimal("70.00"), 1)
+
+    moved = {**form, "budget": other.pk, "amount": "-5.00", "category": food.pk}
+    response = admin_client.post(f"/admin/budgets/transaction/{tx.pk}/change/", moved)
+    assert response.status_code == 302
+    assert balance_and_count(budget) == (Decimal("100.00"), 0)
+    assert balance_and_count(other) == (Decimal("45.00"), 1)
+
+    make_transaction(other, "-1.00")
+    bulk = admin_client.post(
+        "/admin/budgets/transaction/",
+        {
+            "action": "delete_selected",
+            "_selected_action": list(Transaction.objects.values_list("pk", flat=True)),
+            "post": "yes",
+        },
+    )
+    assert bulk.status_code == 302
+    assert not Transaction.objects.exists()
+    assert balance_and_count(other) == (Decimal("50.00"), 0)
+
+
+def test_a_category_deleted_in_the_admin_leaves_its_rows_uncategorised_in_the_totals(
+    admin_client, user
+):
+    budget = make_budget(user)
+    food = make_category(user)
+    make_transaction(budget, "-3.00", category=food)
+
+    response = admin_client.post(f"/admin/budgets/category/{food.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    summary_rows = budget.month_totals.values_list("category_key", "count")
+    assert list(summary_rows) == [(0, 1)]

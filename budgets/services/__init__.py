@@ -5,7 +5,8 @@ One module per entity; each function is ``<entity>_<action>``, takes keyword-onl
 typed arguments with ``user`` first, scopes every query to that user, runs in one
 ``transaction.atomic()`` and is retried on deadlock (``project.services``). Update
 functions default every field to ``UNSET`` (not sent). ``locking`` is the one lock
-order all of them follow. Reads are in ``budgets.selectors``.
+order all of them follow; ``totals`` keeps the stored balances and month totals, from
+the one write path of transactions. Reads are in ``budgets.selectors``.
 """
 
 from budgets.services.budgets import budget_create, budget_delete, budget_update
@@ -27,7 +28,9 @@ from budgets.services.transactions import (
     transaction_bulk_create,
     transaction_create,
     transaction_delete,
+    transaction_save_any,
     transaction_update,
+    transactions_delete_any,
     transactions_insert,
 )
 from budgets.services.transfers import transfer_create, transfer_delete, transfer_update
@@ -51,7 +54,9 @@ __all__ = [
     "transaction_create",
     "transaction_delete",
     "transaction_import",
+    "transaction_save_any",
     "transaction_update",
+    "transactions_delete_any",
     "transactions_insert",
     "transfer_create",
     "transfer_delete",

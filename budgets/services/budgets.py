@@ -6,7 +6,6 @@ from decimal import Decimal
 from django.db import transaction
 
 from budgets.models import Budget
-from budgets.selectors.budgets import budget_get
 from budgets.selectors.common import get_or_not_found
 from budgets.selectors.transfers import transfer_partner_budget_ids
 from budgets.services.locking import lock_budget_to_delete
@@ -19,10 +18,11 @@ from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 def budget_create(
     *, user, title: str, date: dt.date, initial_amount: Decimal, description: str = ""
 ) -> Budget:
-    budget = Budget.objects.create(
+    # The new row is returned as created: no transaction yet, so its balance is the
+    # initial amount (the stored totals start at 0).
+    return Budget.objects.create(
         user=user, title=title, description=description, date=date, initial_amount=initial_amount
     )
-    return budget_get(user=user, budget_id=budget.pk)
 
 
 @retry_on_conflict
@@ -43,13 +43,14 @@ def budget_update(
     with transaction.atomic():
         budget = get_or_not_found(Budget.objects.for_user(user).select_for_update(), budget_id)
         if precondition is not None:
-            precondition(budget_get(user=user, budget_id=budget_id))
+            precondition(budget)
         changed = assign(
             budget, title=title, description=description, date=date, initial_amount=initial_amount
         )
         if changed:
             budget.save(update_fields=[*changed, "updated_at"])
-    return budget_get(user=user, budget_id=budget_id)
+    # Read while locked, the stored balance is current: no read back.
+    return budget
 
 
 @retry_on_conflict
@@ -69,6 +70,6 @@ def budget_delete(*, user, budget_id: int, precondition: Precondition | None = N
         if not transfer_partner_budget_ids(user=user, budget_id=budget_id) <= partners:
             raise Retry  # a transfer to a new partner landed before our lock
         if precondition is not None:
-            precondition(budget_get(user=user, budget_id=budget_id))
+            precondition(budget)
         transfers_end_with_budget(budget_id=budget_id)
         budget.delete()

@@ -14,7 +14,10 @@ Every write takes its locks in this order, skipping the steps it does not need:
 
 Parents before children: a delete locks the budget or category and then reaches its
 transactions (cascade / SET NULL); a transaction write therefore locks the budgets and
-categories it touches first, and its own row last. A transfer write locks both its
+categories it touches first, and its own row last. Every transaction write, even one that
+changes no parent, locks its budgets: their stored totals (``totals``) change with it, and
+the month totals of a budget are only ever written under its lock. A category delete locks
+the budgets its transactions are in first (their month totals change), then the category. A transfer write locks both its
 budgets, then the transfer, then its two legs; a posting locks the user, the rules'
 budgets and categories, then inserts. A recurring rule and a transfer are never locked
 by the same write (a posted occurrence is never a leg). Writing a foreign key also takes
@@ -46,6 +49,11 @@ def lock_budgets(*, user, ids: Iterable[int | None]) -> set[int]:
     """Lock the caller's budgets among ``ids`` (FOR NO KEY UPDATE, ascending id): none
     can be deleted until the transaction ends. Returns the ids that exist."""
     return _lock_in_id_order(Budget.objects.for_user(user), ids)
+
+
+def lock_budgets_any(*, ids: Iterable[int | None]) -> set[int]:
+    """Same, for budgets of any user: for the admin, which acts for all of them."""
+    return _lock_in_id_order(Budget.objects.all(), ids)
 
 
 def lock_categories(*, user, ids: Iterable[int | None]) -> set[int]:

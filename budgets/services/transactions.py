@@ -16,7 +16,7 @@ Anything that must follow every write (stored balances, rollups) belongs there.
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import connections, router, transaction
@@ -28,10 +28,12 @@ from budgets.models import Transaction
 from budgets.selectors.transactions import transaction_get
 from budgets.services.locking import (
     lock_budgets,
+    lock_budgets_any,
     lock_categories,
     lock_transaction,
     reference_errors,
 )
+from budgets.services.totals import Entry, totals_apply
 from project.errors import NON_FIELD_ERRORS, FieldError, NotFound, Precondition
 from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 
@@ -119,16 +121,9 @@ def transaction_update(
     new ``budget`` moves the transaction to another of the caller's budgets.
     ``precondition`` (If-Match) runs on the locked transaction before it changes."""
     with transaction.atomic():
-        if budget is UNSET and category is UNSET:
-            # No parent changes: only the transaction's own row is locked.
-            tx = lock_transaction(user=user, transaction_id=transaction_id)
-            if tx is None:
-                raise NotFound
-            _refuse_transfer_leg(tx)
-        else:
-            tx = _lock_with_parents(
-                user=user, transaction_id=transaction_id, budget=budget, category=category
-            )
+        tx = _lock_with_parents(
+            user=user, transaction_id=transaction_id, budget=budget, category=category
+        )
         if precondition is not None:
             precondition(tx)
         transaction_change(
@@ -143,17 +138,25 @@ def transaction_update(
 
 
 def _lock_with_parents(
-    *, user, transaction_id: int, budget: int | Unset, category: int | Unset | None
+    *,
+    user,
+    transaction_id: int,
+    budget: int | Unset = UNSET,
+    category: int | Unset | None = UNSET,
 ) -> Transaction:
-    """Lock the old and new budget, the old and new category, then the transaction.
+    """Lock the old and new budget (the stored totals of both move), the old and new
+    category when the category or budget changes, then the transaction.
 
     Its current budget and category are read without a lock first; if they changed
     before the transaction's row was locked, ``Retry`` starts the write over."""
     current = transaction_get(user=user, transaction_id=transaction_id)
     new_budget = [] if budget is UNSET else [budget]
-    new_category = [] if category is UNSET else [category]
     budgets_found = lock_budgets(user=user, ids=[current.budget_id, *new_budget])
-    categories_found = lock_categories(user=user, ids=[current.category_id, *new_category])
+    if budget is UNSET and category is UNSET:
+        categories_found: set[int] = set()
+    else:
+        new_category = [] if category is UNSET else [category]
+        categories_found = lock_categories(user=user, ids=[current.category_id, *new_category])
     tx = lock_transaction(user=user, transaction_id=transaction_id)
     if tx is None:  # deleted meanwhile (or with its budget)
         raise NotFound
@@ -175,21 +178,46 @@ def _lock_with_parents(
 def transaction_delete(
     *, user, transaction_id: int, precondition: Precondition | None = None
 ) -> None:
-    # A transaction has no children: only its own row is locked (by the DELETE, or
-    # first, when a precondition must see the version it deletes).
+    # Its budget first (the stored totals move), then the row itself.
     with transaction.atomic():
-        if precondition is None:
-            tx = transaction_get(user=user, transaction_id=transaction_id)
-        else:
-            tx = lock_transaction(user=user, transaction_id=transaction_id)
-            if tx is None:
-                raise NotFound
-        # Read without a lock, yet safe: a row is created as a leg or not at all, and
-        # a leg only ever becomes ordinary (its transfer ends with one of its budgets).
-        _refuse_transfer_leg(tx)
+        tx = _lock_with_parents(user=user, transaction_id=transaction_id)
         if precondition is not None:
             precondition(tx)
         transaction_remove(tx)
+
+
+@retry_on_conflict
+def transaction_save_any(tx: Transaction) -> None:
+    """For the admin, which acts for any user: save a transaction as a form left it (new
+    or changed, any field), its old and new budget locked first and their stored totals
+    moved. The form has checked the fields; a leg is never changed here."""
+    with transaction.atomic():
+        before = None
+        if tx.pk is None:
+            lock_budgets_any(ids=[tx.budget_id])
+        else:
+            old_budget = Transaction.objects.filter(pk=tx.pk).values_list("budget_id", flat=True)
+            old_budget_id = old_budget.first()
+            lock_budgets_any(ids=[old_budget_id, tx.budget_id])
+            before = Transaction.objects.select_for_update().filter(pk=tx.pk).first()
+            if before is not None and before.budget_id != old_budget_id:
+                raise Retry  # moved to another budget meanwhile
+        tx.save()
+        totals_apply(added=[Entry.of(tx)], removed=[Entry.of(before)] if before else [])
+
+
+@retry_on_conflict
+def transactions_delete_any(queryset: QuerySet[Transaction]) -> None:
+    """For the admin: delete these transactions of any users, their budgets locked
+    first and their stored totals moved."""
+    with transaction.atomic():
+        budgets = set(queryset.values_list("budget_id", flat=True))
+        lock_budgets_any(ids=budgets)
+        rows = list(queryset.select_for_update())
+        if {tx.budget_id for tx in rows} - budgets:
+            raise Retry  # one moved to another budget meanwhile
+        totals_apply(removed=[Entry.of(tx) for tx in rows])
+        Transaction.objects.filter(pk__in=[tx.pk for tx in rows]).delete()
 
 
 def _refuse_transfer_leg(tx: Transaction) -> None:
@@ -217,6 +245,18 @@ def transactions_insert(
     """
     if not rows:
         return []
+    totals_apply(
+        added=[
+            Entry(
+                budget=row.budget,
+                category=row.category,
+                date=row.date,
+                amount=row.amount,
+                transfer=row.transfer is not None,
+            )
+            for row in rows
+        ]
+    )
     if not return_objects:
         _insert_many(rows)
         return []
@@ -293,7 +333,9 @@ def transaction_change(
     description: str | Unset = UNSET,
     date: dt.date | Unset = UNSET,
 ) -> None:
-    """Change the given fields of one (locked) row; ``UNSET`` ones stay."""
+    """Change the given fields of one (locked) row; ``UNSET`` ones stay. Its old and
+    new budget must be locked too (the stored totals move)."""
+    before = Entry.of(tx)
     changed = assign(
         tx,
         budget_id=budget_id,
@@ -303,11 +345,15 @@ def transaction_change(
         date=date,
     )
     if changed:
+        after = Entry.of(tx)
+        if after != before:
+            totals_apply(added=[after], removed=[before])
         tx.save(update_fields=[*changed, "updated_at"])
 
 
 def transaction_remove(tx: Transaction) -> None:
-    """Delete one (locked) row."""
+    """Delete one (locked) row; its budget must be locked too."""
+    totals_apply(removed=[Entry.of(tx)])
     tx.delete()
 
 
@@ -316,6 +362,11 @@ def transactions_unlink_transfers(*, transfer_ids: QuerySet, outside_budget_id: 
     transactions (amounts unchanged, so no balance moves). For a budget being
     deleted: its transfers end, the other budget keeps its leg. Every budget
     involved must be locked."""
-    Transaction.objects.filter(transfer__in=transfer_ids).exclude(
+    legs = Transaction.objects.filter(transfer__in=transfer_ids).exclude(
         budget_id=outside_budget_id
-    ).update(transfer=None, updated_at=timezone.now())
+    )
+    moved = [Entry.of(leg) for leg in legs.only("budget", "category", "date", "amount", "transfer")]
+    if moved:
+        # Their month totals move from the transfers' to the ordinary ones.
+        totals_apply(added=[replace(entry, transfer=False) for entry in moved], removed=moved)
+        legs.update(transfer=None, updated_at=timezone.now())

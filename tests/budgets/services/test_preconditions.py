@@ -1,6 +1,7 @@
 """The ``precondition`` argument of the update and delete services (If-Match): it sees the
 current object under the row lock, and when it refuses, nothing is written."""
 
+import copy
 from decimal import Decimal
 
 import pytest
@@ -20,7 +21,8 @@ def refuse(seen: list):
 
 
 def accept(seen: list):
-    return seen.append
+    # A copy: the service goes on to change the object it showed the precondition.
+    return lambda current: seen.append(copy.copy(current))
 
 
 @pytest.fixture

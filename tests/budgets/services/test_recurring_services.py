@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
-from budgets import messages
+from budgets import messages, services
 from budgets.models import RecurringRule, Transaction
 from budgets.services.recurring import (
     MAX_BACKFILL,
@@ -183,7 +183,7 @@ def test_a_deleted_posted_transaction_is_not_posted_again(user, budget):
     rule = rule_for(user, budget)
     first = post(user).posted[0]
 
-    Transaction.objects.filter(pk=first.pk).delete()
+    services.transaction_delete(user=user, transaction_id=first.pk)
 
     assert post(user, today=D(2026, 5, 1)).posted[0].date == D(2026, 4, 1)
     assert D(2026, 1, 1) not in [d for d, *_ in posted(rule.pk)]
@@ -278,9 +278,10 @@ def test_catch_up_posts_in_a_fixed_number_of_queries(user, budget, django_assert
     rule_for(user, budget, start_date=D(2026, 1, 1), frequency="daily")
 
     # Savepoint, lock the user, the due rules, lock budgets, lock categories (in a
-    # savepoint: insert), move the cursors, the earliest next due date, store it, release:
-    # the same whatever the number of rules and occurrences.
-    with django_assert_num_queries(12):
+    # savepoint: the budget's stored totals, its month totals, insert), move the cursors,
+    # the earliest next due date, store it, release: the same whatever the number of
+    # rules and occurrences.
+    with django_assert_num_queries(14):
         recurring_catch_up(user=user, today=TODAY)
 
     assert len(posted()) == 5 + 69

@@ -26,7 +26,7 @@ D = dt.date
 
 
 def balance(budget: Budget) -> Decimal:
-    return Budget.objects.with_balance().get(pk=budget.pk).balance
+    return Budget.objects.get(pk=budget.pk).balance
 
 
 @pytest.fixture
