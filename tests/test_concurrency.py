@@ -10,6 +10,8 @@ threads then write to one budget at the same moment; every request must succeed
 import contextlib
 import http.client
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -191,7 +193,13 @@ def test_concurrent_writes_keep_the_balance_exact(server):
         "GET", f"/api/transactions/?budget={main}&page_size=100", token=token
     )
     assert status == 200
-    assert listed["count"] == THREADS
+    assert listed["count"] == len(listed["results"]) == THREADS
+    summary = _summary(server, token, main)
+    incomes = sum(Decimal(a) for a in amounts if Decimal(a) > 0)
+    assert (summary["transactions_count"], Decimal(summary["income_total"])) == (THREADS, incomes)
+    assert Decimal(summary["income_total"]) - Decimal(summary["expense_total"]) == (
+        expected_main - Decimal("1000.00")
+    )
 
     # 2. At once: a third change their amount, a third move to the other budget,
     #    a third are deleted.
@@ -218,6 +226,32 @@ def test_concurrent_writes_keep_the_balance_exact(server):
     assert not failures, f"{failures[:5]}\n{_tail(server.log_path)}"
     assert _balance(server, token, main) == Decimal("1000.00") + patched
     assert _balance(server, token, other) == Decimal("500.00") + moved
+    for budget, net, count in ((main, patched, THREADS - THREADS * 2 // 3), (other, moved, 13)):
+        summary = _summary(server, token, budget)
+        assert summary["transactions_count"] == count
+        assert Decimal(summary["income_total"]) - Decimal(summary["expense_total"]) == net
+
+
+def _summary(server: Server, token: str, budget_id: int) -> dict:
+    status, body = server.request("GET", f"/api/budgets/{budget_id}/summary/", token=token)
+    assert status == 200, body
+    return body
+
+
+def assert_stored_totals_exact(server: Server) -> None:
+    """Every budget's stored balance, count and month totals on the server's database
+    equal what its transactions add up to (``manage.py totals_verify --check``)."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "totals_verify", "--check"],
+        cwd=PROJECT_DIR,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ", 0 differed." in result.stdout
 
 
 DELETE_RACE_ROUNDS = 8
@@ -391,3 +425,8 @@ def test_editing_a_transaction_while_its_category_is_deleted_never_fails(server)
             problems.append((n, "balance", _balance(server, token, budget)))
 
     _assert_no_problems(problems, outcomes, server)
+
+
+def test_zz_stored_totals_are_exact_after_every_race_above(server):
+    """Runs last in this module, on the server every race above wrote to."""
+    assert_stored_totals_exact(server)

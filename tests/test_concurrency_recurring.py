@@ -25,6 +25,7 @@ from tests.test_concurrency import (
     _create_budget,
     _login,
     _tail,
+    assert_stored_totals_exact,
     running_server,
 )
 
@@ -177,3 +178,8 @@ def test_many_readers_alone_post_each_occurrence_once(server):
         rounds += 1
 
     _assert_exactly_once(server, token, expected)
+
+
+def test_zz_stored_totals_are_exact_after_every_race_above(server):
+    """Runs last in this module, on the server every race above wrote to."""
+    assert_stored_totals_exact(server)

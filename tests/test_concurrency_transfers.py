@@ -15,6 +15,7 @@ from tests.test_concurrency import (
     _create_budget,
     _login,
     _tail,
+    assert_stored_totals_exact,
     server,  # noqa: F401 - the module-scoped gunicorn fixture
 )
 
@@ -167,3 +168,8 @@ def test_racing_duplicate_limits_make_one_and_clean_400s(server):  # noqa: F811
     status, listed = server.request("GET", path, token=token)
     assert (status, listed["count"]) == (200, 1)
     _assert_no_deadlock(server)
+
+
+def test_zz_stored_totals_are_exact_after_every_race_above(server):  # noqa: F811
+    """Runs last in this module, on the server every race above wrote to."""
+    assert_stored_totals_exact(server)
