@@ -211,13 +211,15 @@ def transactions_delete_any(queryset: QuerySet[Transaction]) -> None:
     """For the admin: delete these transactions of any users, their budgets locked
     first and their stored totals moved."""
     with transaction.atomic():
+        # By id: the admin's queryset joins (outer) rows that cannot be locked.
+        ids = list(queryset.values_list("pk", flat=True))
         budgets = set(queryset.values_list("budget_id", flat=True))
         lock_budgets_any(ids=budgets)
-        rows = list(queryset.select_for_update())
+        rows = list(Transaction.objects.filter(pk__in=ids).select_for_update())
         if {tx.budget_id for tx in rows} - budgets:
             raise Retry  # one moved to another budget meanwhile
         totals_apply(removed=[Entry.of(tx) for tx in rows])
-        Transaction.objects.filter(pk__in=[tx.pk for tx in rows]).delete()
+        Transaction.objects.filter(pk__in=ids).delete()
 
 
 def _refuse_transfer_leg(tx: Transaction) -> None:
