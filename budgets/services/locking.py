@@ -19,9 +19,10 @@ changes no parent, locks its budgets: their stored totals (``totals``) change wi
 the month totals of a budget are only ever written under its lock. A category delete locks
 the budgets its transactions are in first (their month totals change), then the category.
 A transfer write locks both its budgets, then the transfer, then its two legs; a posting
-locks the user, the rules' budgets and categories, then inserts. A recurring rule and a transfer are never locked
-by the same write (a posted occurrence is never a leg). Writing a foreign key also takes
-FOR KEY SHARE on the referenced row, so that row must already be locked by then.
+locks the user, the rules' budgets and categories, then inserts. A recurring rule and a
+transfer are never locked by the same write (a posted occurrence is never a leg). Writing a
+foreign key also takes FOR KEY SHARE on the referenced row, so that row must already be
+locked by then.
 
 Each lock lasts until the surrounding ``transaction.atomic()`` ends; call these inside one.
 """
