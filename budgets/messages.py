@@ -9,6 +9,7 @@ __all__ = [
     "CATEGORY_EXISTS",
     "CATEGORY_NOT_FOUND",
     "DATE_INVALID",
+    "IMPORT_ONE_FILE",
     "IMPORT_REJECTED",
     "LIMIT_CATEGORY_OF_ANOTHER_USER",
     "LIMIT_EXISTS",
@@ -38,6 +39,7 @@ RULE_CATEGORY_OF_ANOTHER_USER = "The category must belong to the budget's owner.
 # CSV import
 BUDGET_AMBIGUOUS = "More than one of your budgets has this title."
 IMPORT_REJECTED = "Rows with errors: {count}. Nothing was imported."
+IMPORT_ONE_FILE = "Send one file per import."
 
 # Transfers and spending limits
 TRANSFER_SAME_BUDGET = "Choose a budget other than the one the money comes from."
