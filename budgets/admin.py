@@ -1,8 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from budgets import services
+from budgets import messages, services
 from budgets.models import (
     Budget,
     Category,
@@ -67,8 +68,10 @@ class TransactionAdmin(admin.ModelAdmin):
     )
     search_fields = ("description", "budget__title", "category__name", "budget__user__username")
     list_select_related = ("budget__user", "category")
-    raw_id_fields = ("budget", "category", "recurring_rule")
-    readonly_fields = ("recurring_date", "transfer")
+    raw_id_fields = ("budget", "category")
+    # Set by the recurring poster only: relinking a posting (to another user's rule,
+    # say) would take that rule's (rule, date) slot and its occurrence would never post.
+    readonly_fields = ("recurring_rule", "recurring_date", "transfer")
     date_hierarchy = "date"
 
     @admin.display(description="owner", ordering="budget__user__username")
@@ -150,8 +153,21 @@ class SpendingLimitAdmin(admin.ModelAdmin):
         return obj.budget.user.username
 
 
+class RecurringRuleForm(forms.ModelForm):
+    """The API's rule that a rule's category is its budget owner's own, for the admin
+    (a foreign category would be refused when the rule posts)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        budget, category = cleaned.get("budget"), cleaned.get("category")
+        if budget is not None and category is not None and budget.user_id != category.user_id:
+            self.add_error("category", messages.RULE_CATEGORY_OF_ANOTHER_USER)
+        return cleaned
+
+
 @admin.register(RecurringRule)
 class RecurringRuleAdmin(admin.ModelAdmin):
+    form = RecurringRuleForm
     list_display = (
         "description",
         "amount",

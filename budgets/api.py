@@ -10,7 +10,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from budgets import export, reports, selectors, services
+from budgets import export, messages, reports, selectors, services
 from budgets.schemas import (
     BudgetFilters,
     BudgetIn,
@@ -37,6 +37,7 @@ from budgets.schemas import (
 )
 from project import conditional
 from project.conditional import IfMatch, IfNoneMatch
+from project.errors import FieldError
 from project.openapi import errors
 from project.pagination import PageNumberPagination
 from project.schemas import BadRequestOut
@@ -377,7 +378,7 @@ def transaction_create(request: HttpRequest, payload: TransactionIn):
 
 
 IMPORT_DESCRIPTION = """
-Upload a CSV file (multipart field `file`) in the columns the export writes:
+Upload one CSV file (multipart field `file`; several: 400) in the columns the export writes:
 `date,budget,category,description,amount`. The header line must be exactly those names;
 the file must be UTF-8 (a byte order mark is fine), at most `IMPORT_MAX_BYTES` (5 MiB by
 default; larger: 413) and `IMPORT_MAX_ROWS` rows (100,000 by default). `budget` is the
@@ -427,6 +428,9 @@ read at all (encoding, header, CSV syntax, too many rows) is a 400 `{"file": [".
 def transaction_import(
     request: HttpRequest, file: File[UploadedFile], options: Form[TransactionImportOptions]
 ):
+    # Ninja hands over the last of several `file` parts; the others must not vanish.
+    if len(request.FILES.getlist("file")) > 1:
+        raise FieldError.single("file", messages.IMPORT_ONE_FILE)
     report = services.transaction_import(user=request.auth, file=file, **options.dict())
     return Status(200 if report.dry_run else 201, report)
 

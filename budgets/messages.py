@@ -9,11 +9,13 @@ __all__ = [
     "CATEGORY_EXISTS",
     "CATEGORY_NOT_FOUND",
     "DATE_INVALID",
+    "IMPORT_ONE_FILE",
     "IMPORT_REJECTED",
     "LIMIT_CATEGORY_OF_ANOTHER_USER",
     "LIMIT_EXISTS",
     "LIMIT_MONTH_NOT_FIRST_DAY",
     "RULE_BACKFILL_TOO_LONG",
+    "RULE_CATEGORY_OF_ANOTHER_USER",
     "RULE_END_BEFORE_START",
     "TRANSFER_LEG",
     "TRANSFER_SAME_BUDGET",
@@ -31,10 +33,13 @@ RULE_END_BEFORE_START = "End date must be on or after the start date."
 RULE_BACKFILL_TOO_LONG = (
     "Start date is too far in the past: at most {limit} past occurrences can be posted."
 )
+# The admin's check (the API finds such a category "not found").
+RULE_CATEGORY_OF_ANOTHER_USER = "The category must belong to the budget's owner."
 
 # CSV import
 BUDGET_AMBIGUOUS = "More than one of your budgets has this title."
 IMPORT_REJECTED = "Rows with errors: {count}. Nothing was imported."
+IMPORT_ONE_FILE = "Send one file per import."
 
 # Transfers and spending limits
 TRANSFER_SAME_BUDGET = "Choose a budget other than the one the money comes from."

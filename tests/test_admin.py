@@ -132,6 +132,56 @@ def test_a_rule_ending_before_it_starts_is_a_form_error_in_admin(admin_client, u
     assert not RecurringRule.objects.exists()
 
 
+def test_a_rule_with_another_users_category_is_a_form_error_in_admin(
+    admin_client, user, other_user
+):
+    # Saved, such a rule could never post (its owner's reads would answer 503).
+    form = {
+        "budget": make_budget(user).pk,
+        "category": make_category(other_user).pk,
+        "amount": "-5.00",
+        "start_date": "2026-06-15",
+        "frequency": "daily",
+        "interval": "1",
+    }
+
+    response = admin_client.post("/admin/budgets/recurringrule/add/", form)
+
+    assert response.status_code == 200
+    assert "The category must belong to the budget&#x27;s owner." in response.content.decode()
+    assert not RecurringRule.objects.exists()
+
+
+def test_a_posting_cannot_be_relinked_to_another_rule_in_admin(admin_client, user, other_user):
+    # It would take that rule's (rule, date) slot: its occurrence would never post.
+    def rule(owner):
+        return recurring_rule_create(
+            user=owner,
+            budget=make_budget(owner).pk,
+            amount=Decimal("-5.00"),
+            start_date=dt.date(2099, 1, 1),
+            frequency="monthly",
+        )
+
+    mine, theirs = rule(user), rule(other_user)
+    posting = make_transaction(mine.budget, recurring_rule=mine, recurring_date=dt.date(2099, 1, 1))
+
+    response = admin_client.post(
+        f"/admin/budgets/transaction/{posting.pk}/change/",
+        {
+            "budget": mine.budget_id,
+            "amount": "-1.00",
+            "date": "2099-01-01",
+            "description": "",
+            "recurring_rule": theirs.pk,
+        },
+    )
+
+    assert response.status_code == 302
+    posting.refresh_from_db()
+    assert (posting.amount, posting.recurring_rule_id) == (Decimal("-1.00"), mine.pk)
+
+
 # --- Transfers and spending limits ---------------------------------------------------------
 
 

@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 
 from budgets import messages
@@ -254,8 +254,14 @@ def recurring_post_due(*, user, today: dt.date | None = None, limit: int) -> Pos
         if not _lock_user(user):
             return result
         due = RecurringRule.objects.for_user(user).filter(next_due_date__lte=today)
+        # Whose category the rule names: the API only lets a rule name the owner's own,
+        # but a write past it (the admin, a shell) may not have. Such a category is
+        # left out (posted uncategorised, as after a category is deleted) rather than
+        # failing every poster of this user for ever.
+        due = due.annotate(category_owner=F("category__user_id"))
         rows: list[NewTransaction] = []
         for rule in due.order_by("next_due_date", "id")[:limit]:
+            category = rule.category_id if rule.category_owner == user.pk else None
             dates = rule.schedule.between(
                 after=rule.last_posted_date, through=today, limit=limit - len(rows)
             )
@@ -264,7 +270,7 @@ def recurring_post_due(*, user, today: dt.date | None = None, limit: int) -> Pos
                     budget=rule.budget_id,
                     amount=rule.amount,
                     date=day,
-                    category=rule.category_id,
+                    category=category,
                     description=rule.description,
                     recurring_rule=rule.pk,
                     recurring_date=day,

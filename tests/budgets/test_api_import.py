@@ -244,6 +244,18 @@ def test_the_file_is_required(auth_client):
         assert (response.status_code, response.json()) == (400, {"file": ["File is required."]})
 
 
+def test_several_files_are_a_400_not_all_but_the_last_ignored(auth_client, budget):
+    files = [
+        SimpleUploadedFile(f"{name}.csv", csv_text(f"2026-02-01,Household,,{name},-1").encode())
+        for name in ("first", "second")
+    ]
+
+    response = auth_client.post(URL, {"file": files}, content_type=MULTIPART_CONTENT)
+
+    assert (response.status_code, response.json()) == (400, {"file": [messages.IMPORT_ONE_FILE]})
+    assert not Transaction.objects.exists()
+
+
 def test_needs_a_token(api_client, budget):
     response = upload(api_client, csv_text("2026-02-01,Household,,x,1"))
 

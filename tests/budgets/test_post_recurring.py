@@ -89,3 +89,26 @@ def test_bad_arguments(db, today, args, message):
 
     with pytest.raises(CommandError, match=message):
         run(*args)
+
+
+def test_a_user_the_database_stays_busy_for_does_not_hold_up_the_others(
+    user, other_user, budget, today, monkeypatch
+):
+    from budgets.management.commands import post_recurring
+    from project.errors import DatabaseBusy
+
+    rule(user, budget, start=today)
+    rule(other_user, make_budget(other_user, title="Flat"), start=today)
+    real = post_recurring.recurring_post_due
+
+    def busy_for_alice(*, user, **kwargs):
+        if user.username == "alice":
+            raise DatabaseBusy("recurring_post_due gave up after 4 tries")
+        return real(user=user, **kwargs)
+
+    monkeypatch.setattr(post_recurring, "recurring_post_due", busy_for_alice)
+
+    with pytest.raises(CommandError, match=r"busy for 1 user\(s\) \(alice\); run the command"):
+        run()
+
+    assert list(Transaction.objects.values_list("budget__user__username", flat=True)) == ["mallory"]

@@ -7,7 +7,8 @@ Schedule it (cron, a systemd timer, a Kubernetes CronJob) as often as you like, 
 hourly: each occurrence is posted exactly once, however often the command runs and even
 while another run, or the API's posting before reads, is at work on the same rules (the
 database refuses a second transaction for the same rule and date). It prints one line per
-transaction it posted, then a total.
+transaction it posted, then a total. A user whose postings keep losing to concurrent
+writes is skipped (the others are still posted) and the command then exits non-zero.
 """
 
 import datetime as dt
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from budgets.models import Budget, RecurringRule
 from budgets.services.recurring import recurring_post_due
+from project.errors import DatabaseBusy
 
 DEFAULT_BATCH = 500
 
@@ -56,15 +58,29 @@ class Command(BaseCommand):
 
         due = RecurringRule.objects.filter(next_due_date__lte=day)
         user_ids = sorted(set(due.values_list("budget__user_id", flat=True)))
-        total = 0
+        total, skipped = 0, []
         for user in get_user_model().objects.filter(pk__in=user_ids).order_by("pk"):
-            while True:
-                result = recurring_post_due(user=user, today=day, limit=options["batch"])
-                total += len(result.posted)
-                self._report(user, result.posted)
-                if not result.more_due or not result.rules:
-                    break
+            try:
+                total += self._post_for(user, day, options["batch"])
+            except DatabaseBusy as exc:
+                # Other users' postings must not wait for this one's (it stays due).
+                skipped.append(user.username)
+                self.stderr.write(f"User {user.username}: {exc}; skipped.")
         self.stdout.write(self.style.SUCCESS(f"Posted {total} transactions due up to {day}."))
+        if skipped:
+            raise CommandError(
+                f"The database stayed busy for {len(skipped)} user(s) "
+                f"({', '.join(skipped)}); run the command again."
+            )
+
+    def _post_for(self, user, day: dt.date, batch: int) -> int:
+        posted = 0
+        while True:
+            result = recurring_post_due(user=user, today=day, limit=batch)
+            posted += len(result.posted)
+            self._report(user, result.posted)
+            if not result.more_due or not result.rules:
+                return posted
 
     def _report(self, user, posted) -> None:
         titles = dict(

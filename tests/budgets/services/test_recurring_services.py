@@ -238,6 +238,25 @@ def test_posting_uses_the_rules_category_when_it_still_exists(user, budget, cate
     assert {tx.category_id for tx in result.posted} == {None}
 
 
+def test_a_category_of_another_user_set_past_the_api_is_posted_uncategorised(
+    user, other_user, budget
+):
+    # The API refuses such a rule; a write past it (a shell, the admin before its form
+    # checked this) used to make every poster of the user retry and give up (a 503 on
+    # each of their reads) for ever.
+    rule = rule_for(user, budget)
+    RecurringRule.objects.filter(pk=rule.pk).update(category=make_category(other_user))
+
+    result = post(user)
+
+    assert [(tx.date, tx.category_id) for tx in result.posted] == [
+        (D(2026, 1, 1), None),
+        (D(2026, 2, 1), None),
+        (D(2026, 3, 1), None),
+    ]
+    assert not result.more_due
+
+
 def test_posting_only_touches_the_callers_rules(user, other_user, budget):
     other_budget = make_budget(other_user)
     rule_for(other_user, other_budget)
