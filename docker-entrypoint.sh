@@ -17,6 +17,8 @@
 #   WEB_CONCURRENCY            gunicorn workers (default 2 x CPUs + 1, at most WEB_CONCURRENCY_MAX)
 #   WEB_CONCURRENCY_MAX        cap for that default (default 8)
 #   GUNICORN_WORKER_CLASS      sync (default; chosen by measurement, see the README) or gthread
+#                              (both as project/gunicorn_workers.py: one write per answer), or
+#                              any other gunicorn worker class path
 #   GUNICORN_THREADS           threads per worker for gthread (default 1)
 #   GUNICORN_TIMEOUT           seconds a worker may spend on one request (default 30)
 #   GUNICORN_GRACEFUL_TIMEOUT  seconds in-flight requests get after SIGTERM (default 25;
@@ -87,6 +89,21 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
     set -- --worker-tmp-dir /dev/shm
 fi
 
+# sync and gthread: gunicorn's workers, each answer sent in one write, so a replica killed
+# mid-request has sent nothing that stops the proxy retrying elsewhere
+# (project/gunicorn_workers.py). Any other class (e.g. an ASGI worker) as given.
+# (gunicorn itself runs sync with more than one thread as gthread.)
+worker_class=${GUNICORN_WORKER_CLASS:-sync}
+case $worker_class in
+    sync | gthread)
+        if [ "$worker_class" = gthread ] || [ "${GUNICORN_THREADS:-1}" -gt 1 ]; then
+            worker_class=project.gunicorn_workers.ThreadWorker
+        else
+            worker_class=project.gunicorn_workers.SyncWorker
+        fi
+        ;;
+esac
+
 log "starting gunicorn on ${BIND_HOST:-0.0.0.0}:${PORT:-8000} with ${WEB_CONCURRENCY} ${GUNICORN_WORKER_CLASS:-sync} workers"
 # exec: gunicorn replaces this shell (PID 1 in the container), so it receives SIGTERM
 # itself and shuts down gracefully: stops accepting, finishes in-flight requests, exits 0.
@@ -95,7 +112,7 @@ log "starting gunicorn on ${BIND_HOST:-0.0.0.0}:${PORT:-8000} with ${WEB_CONCURR
 exec gunicorn project.wsgi:application \
     --bind "${BIND_HOST:-0.0.0.0}:${PORT:-8000}" \
     --workers "$WEB_CONCURRENCY" \
-    --worker-class "${GUNICORN_WORKER_CLASS:-sync}" \
+    --worker-class "$worker_class" \
     --threads "${GUNICORN_THREADS:-1}" \
     --timeout "${GUNICORN_TIMEOUT:-30}" \
     --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-25}" \

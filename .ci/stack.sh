@@ -25,7 +25,7 @@ echo "-- compose file against the Compose specification (check-jsonschema's buil
 echo "-- hadolint Dockerfile; shellcheck on every shell script"
 "$VENV/bin/hadolint" Dockerfile
 "$VENV/bin/shellcheck" -s sh docker-entrypoint.sh deploy/nginx/docker-entrypoint.d/*.envsh
-"$VENV/bin/shellcheck" -x .ci/run .ci/*.sh
+"$VENV/bin/shellcheck" -x .ci/run .ci/*.sh tests/*.sh
 
 # `docker compose config` is client-side (interpolation + validation, no engine needed).
 if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then

@@ -15,6 +15,14 @@ from budgets.models import (
 from budgets.services.recurring import recurring_rule_reschedule
 
 
+class BudgetOwnerColumn:
+    """The ``owner`` column of a row that belongs to a budget: the budget's user."""
+
+    @admin.display(description="owner", ordering="budget__user__username")
+    def owner(self, obj: Transaction | SpendingLimit | RecurringRule) -> str:
+        return obj.budget.user.username
+
+
 @admin.register(Budget)
 class BudgetAdmin(admin.ModelAdmin):
     list_display = ("title", "user", "date", "initial_amount", "created_at")
@@ -59,7 +67,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(BudgetOwnerColumn, admin.ModelAdmin):
     list_display = ("date", "amount", "budget", "category", "description", "transfer", "owner")
     list_filter = (
         ("date", admin.DateFieldListFilter),
@@ -73,10 +81,6 @@ class TransactionAdmin(admin.ModelAdmin):
     # say) would take that rule's (rule, date) slot and its occurrence would never post.
     readonly_fields = ("recurring_rule", "recurring_date", "transfer")
     date_hierarchy = "date"
-
-    @admin.display(description="owner", ordering="budget__user__username")
-    def owner(self, obj: Transaction) -> str:
-        return obj.budget.user.username
 
     # A transfer's leg changes only with its transfer (see the Transfer admin).
     def has_change_permission(self, request: HttpRequest, obj: Transaction | None = None) -> bool:
@@ -140,17 +144,13 @@ class TransferAdmin(admin.ModelAdmin):
 
 
 @admin.register(SpendingLimit)
-class SpendingLimitAdmin(admin.ModelAdmin):
+class SpendingLimitAdmin(BudgetOwnerColumn, admin.ModelAdmin):
     list_display = ("month", "category", "amount", "budget", "owner")
     list_filter = (("month", admin.DateFieldListFilter),)
     search_fields = ("category__name", "budget__title", "budget__user__username")
     list_select_related = ("budget__user", "category")
     raw_id_fields = ("budget", "category")
     date_hierarchy = "month"
-
-    @admin.display(description="owner", ordering="budget__user__username")
-    def owner(self, obj: SpendingLimit) -> str:
-        return obj.budget.user.username
 
 
 class RecurringRuleForm(forms.ModelForm):
@@ -166,7 +166,7 @@ class RecurringRuleForm(forms.ModelForm):
 
 
 @admin.register(RecurringRule)
-class RecurringRuleAdmin(admin.ModelAdmin):
+class RecurringRuleAdmin(BudgetOwnerColumn, admin.ModelAdmin):
     form = RecurringRuleForm
     list_display = (
         "description",
@@ -185,10 +185,6 @@ class RecurringRuleAdmin(admin.ModelAdmin):
     raw_id_fields = ("budget", "category")
     readonly_fields = ("last_posted_date", "next_due_date")
     date_hierarchy = "start_date"
-
-    @admin.display(description="owner", ordering="budget__user__username")
-    def owner(self, obj: RecurringRule) -> str:
-        return obj.budget.user.username
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

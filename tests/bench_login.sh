@@ -13,7 +13,7 @@ duration=${1:-30}
 port=$(.venv/bin/python tests/support/servers.py free-port)
 work=$(mktemp -d)
 export DJANGO_SETTINGS_MODULE=project.settings DEBUG=false SECRET_KEY=bench-only-secret-key-0123456789abcdef \
-  ALLOWED_HOSTS=127.0.0.1 AUTH_RATE_LIMIT=1000000/min CACHE_URL= LOG_LEVEL=WARNING \
+  ALLOWED_HOSTS=127.0.0.1 AUTH_RATE_LIMIT=1000000/min CACHE_URL='' LOG_LEVEL=WARNING \
   DATABASE_URL="sqlite:///$work/db.sqlite3"
 cleanup() {
   if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
@@ -30,8 +30,5 @@ echo "password hasher: $(.venv/bin/python manage.py diffsettings --all | grep '^
 .venv/bin/gunicorn project.wsgi:application --workers 2 --bind "127.0.0.1:$port" \
   --log-level warning &
 server=$!
-for _ in $(seq 100); do
-  curl -fsS "http://127.0.0.1:$port/up" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+.venv/bin/python tests/support/servers.py wait-for-up "$port" 30
 wrk -t2 -c4 -d"${duration}s" --timeout 30s -s tests/bench_login.lua "http://127.0.0.1:$port/api/token/"

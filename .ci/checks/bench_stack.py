@@ -10,7 +10,8 @@ class in turn, and prints a Markdown table for the README. Loopback only, bounde
         .venv/bin/python .ci/checks/bench_stack.py
 
 Env: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 16), BENCH_WORKERS (per
-replica, default 2), BENCH_THREADS (gthread, default 4).
+replica, default 2), BENCH_THREADS (gthread, default 4), BENCH_CLASSES (which of CLASSES,
+comma-separated; default all).
 """
 
 from __future__ import annotations
@@ -41,17 +42,24 @@ SECONDS = os.environ.get("BENCH_SECONDS", "8")
 CONNECTIONS = os.environ.get("BENCH_CONNECTIONS", "16")
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+# gunicorn's own classes, and the entrypoint's sync worker (project/gunicorn_workers.py:
+# the same worker, each answer in one write). BENCH_CLASSES=sync,sync-whole runs only those.
 CLASSES = {
     "sync": ("project.wsgi:application", ["--worker-class", "sync"]),
-    f"gthread ({THREADS} threads)": (
+    "sync-whole": (
+        "project.wsgi:application",
+        ["--worker-class", "project.gunicorn_workers.SyncWorker"],
+    ),
+    "gthread": (
         "project.wsgi:application",
         ["--worker-class", "gthread", "--threads", str(THREADS)],
     ),
-    "ASGI (uvicorn worker)": (
+    "asgi": (
         "project.asgi:application",
         ["--worker-class", "uvicorn_worker.UvicornWorker"],
     ),
 }
+SELECTED = os.environ.get("BENCH_CLASSES", ",".join(CLASSES)).split(",")
 
 
 def wrk(url: str, *headers: str) -> tuple[float, str, str]:
@@ -109,8 +117,9 @@ def main() -> int:
         setup.migrate()
         setup.manage("collectstatic", "--noinput")
         bundle = next(static_root.rglob("swagger-ui-bundle.*.js")).relative_to(static_root)
-        token = None
-        for name, (app, options) in CLASSES.items():
+        token = whitenoise = None
+        for name in SELECTED:
+            app, options = CLASSES[name]
             worker = options[1] if len(options) > 1 else "sync"
             if "." in worker and importlib.util.find_spec(worker.split(".")[0]) is None:
                 print(f"skipping {name}: pip install uvicorn-worker", file=sys.stderr)
@@ -137,7 +146,7 @@ def main() -> int:
                 summary = wrk(f"{base}/api/budgets/{budget}/summary/", auth)
                 rows.append((name, up, listed, summary))
                 print(name, up, listed, summary, file=sys.stderr)
-                if name == "sync":
+                if whitenoise is None:  # static files: the same for every worker class
                     whitenoise = wrk(f"{base}/static/{bundle}", "Accept-Encoding: gzip")
             finally:
                 if nginx is not None:

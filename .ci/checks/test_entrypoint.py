@@ -11,6 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 from checks_support import check_docs_assets, roundtrip
 from conftest import ENTRYPOINT, entrypoint_migrate, run
 
@@ -95,6 +96,7 @@ def test_migrate_on_start_then_gunicorn_serves_and_stops_gracefully(
         GUNICORN_GRACEFUL_TIMEOUT="10",
     )
     assert "Apply all migrations" in server.log_path.read_text()
+    assert "Using worker: project.gunicorn_workers.SyncWorker" in server.log_path.read_text()
     cmdline = Path(f"/proc/{server.pid}/cmdline").read_text().replace("\0", " ")
     assert "gunicorn" in cmdline, "the entrypoint must exec gunicorn (PID 1 in the container)"
     workers = _children(server.pid)
@@ -130,3 +132,24 @@ def test_migrate_on_start_then_gunicorn_serves_and_stops_gracefully(
     assert server.process.wait(timeout=20) == 0
     time.sleep(0.2)
     assert [w for w in workers if _alive(w)] == [], "a worker outlived the master"
+
+
+@pytest.mark.parametrize(
+    ("worker_class", "threads"), [("gthread", "2"), ("sync", "2"), ("gthread", "1")]
+)
+def test_threaded_workers_are_the_one_write_kind_too(
+    entrypoint_server, fresh_database, worker_class, threads
+):
+    """gthread, and sync with threads (which gunicorn runs as gthread), get the worker
+    that sends each answer in one write (project/gunicorn_workers.py)."""
+    env = {"DATABASE_URL": fresh_database.url, "MIGRATE_ON_START": "true"}
+    server = entrypoint_server(
+        f"{worker_class}-{threads}",
+        **env,
+        WEB_CONCURRENCY="1",
+        GUNICORN_WORKER_CLASS=worker_class,
+        GUNICORN_THREADS=threads,
+    )
+
+    assert "Using worker: project.gunicorn_workers.ThreadWorker" in server.log_path.read_text()
+    roundtrip(server.port)

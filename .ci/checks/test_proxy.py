@@ -228,11 +228,12 @@ def test_stalled_clients_do_not_hold_up_other_requests(stack):
         )
         assert p99 < 0.250
 
-        # nginx, not a worker, times the stalled ones out (client_*_timeout 10s).
+        # nginx, not a worker, times the stalled ones out (client_*_timeout 10s): it logs
+        # a 408 and closes the connection without an answer, as nginx always does there.
         for sock in stalled:
             sock.settimeout(15)
         answers = [sock.recv(4096) for sock in stalled]
-        assert all(a == b"" or b'{"detail": "Request timed out."}' in a for a in answers)
+        assert answers == [b""] * STALLED
     finally:
         for sock in stalled:
             sock.close()
@@ -255,7 +256,7 @@ def test_killing_a_replica_fails_no_get(stack):
             try:
                 response = http_request(nginx.port, "GET", path, token=access, timeout=10)
                 ok = response.status == 200
-            except OSError as exc:
+            except Exception as exc:  # refused, reset, or an answer cut off (IncompleteRead)
                 ok, response = False, exc
             with lock:
                 done[0] += 1
@@ -273,6 +274,7 @@ def test_killing_a_replica_fails_no_get(stack):
     for thread in threads:
         thread.join(timeout=30)
 
+    assert not any(thread.is_alive() for thread in threads)
     assert done[0] > 100
     assert failures == []
     survivor = http_request(nginx.port, "GET", "/api/budgets/", token=access)
