@@ -23,6 +23,19 @@ class BudgetOwnerColumn:
         return obj.budget.user.username
 
 
+class SameOwnerForm(forms.ModelForm):
+    """The API's rule that a row's category is its budget owner's own, for the admin (a
+    transaction or recurring rule under another user's category would show up in that
+    user's reports, or be refused when the rule posts)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        budget, category = cleaned.get("budget"), cleaned.get("category")
+        if budget is not None and category is not None and budget.user_id != category.user_id:
+            self.add_error("category", messages.CATEGORY_OF_ANOTHER_USER)
+        return cleaned
+
+
 @admin.register(Budget)
 class BudgetAdmin(admin.ModelAdmin):
     list_display = ("title", "user", "date", "initial_amount", "created_at")
@@ -68,6 +81,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Transaction)
 class TransactionAdmin(BudgetOwnerColumn, admin.ModelAdmin):
+    form = SameOwnerForm
     list_display = ("date", "amount", "budget", "category", "description", "transfer", "owner")
     list_filter = (
         ("date", admin.DateFieldListFilter),
@@ -153,21 +167,9 @@ class SpendingLimitAdmin(BudgetOwnerColumn, admin.ModelAdmin):
     date_hierarchy = "month"
 
 
-class RecurringRuleForm(forms.ModelForm):
-    """The API's rule that a rule's category is its budget owner's own, for the admin
-    (a foreign category would be refused when the rule posts)."""
-
-    def clean(self):
-        cleaned = super().clean()
-        budget, category = cleaned.get("budget"), cleaned.get("category")
-        if budget is not None and category is not None and budget.user_id != category.user_id:
-            self.add_error("category", messages.RULE_CATEGORY_OF_ANOTHER_USER)
-        return cleaned
-
-
 @admin.register(RecurringRule)
 class RecurringRuleAdmin(BudgetOwnerColumn, admin.ModelAdmin):
-    form = RecurringRuleForm
+    form = SameOwnerForm
     list_display = (
         "description",
         "amount",

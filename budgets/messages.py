@@ -8,14 +8,13 @@ __all__ = [
     "BUDGET_NOT_FOUND",
     "CATEGORY_EXISTS",
     "CATEGORY_NOT_FOUND",
+    "CATEGORY_OF_ANOTHER_USER",
     "DATE_INVALID",
     "IMPORT_ONE_FILE",
     "IMPORT_REJECTED",
-    "LIMIT_CATEGORY_OF_ANOTHER_USER",
     "LIMIT_EXISTS",
     "LIMIT_MONTH_NOT_FIRST_DAY",
     "RULE_BACKFILL_TOO_LONG",
-    "RULE_CATEGORY_OF_ANOTHER_USER",
     "RULE_END_BEFORE_START",
     "TRANSFER_LEG",
     "TRANSFER_SAME_BUDGET",
@@ -27,14 +26,15 @@ BUDGET_NOT_FOUND = "Budget not found."
 CATEGORY_NOT_FOUND = "Category not found."
 CATEGORY_EXISTS = "Category already exists."
 UNCATEGORIZED = "Uncategorized"
+# The admin's check for rows that name a budget and a category (the API finds such a
+# category "not found").
+CATEGORY_OF_ANOTHER_USER = "The category must belong to the budget's owner."
 
 # Recurring rules
 RULE_END_BEFORE_START = "End date must be on or after the start date."
 RULE_BACKFILL_TOO_LONG = (
     "Start date is too far in the past: at most {limit} past occurrences can be posted."
 )
-# The admin's check (the API finds such a category "not found").
-RULE_CATEGORY_OF_ANOTHER_USER = "The category must belong to the budget's owner."
 
 # CSV import
 BUDGET_AMBIGUOUS = "More than one of your budgets has this title."
@@ -49,4 +49,3 @@ TRANSFER_LEG = (
 )
 LIMIT_EXISTS = "This budget already has a limit for this category and month."
 LIMIT_MONTH_NOT_FIRST_DAY = "Use the first day of the month."
-LIMIT_CATEGORY_OF_ANOTHER_USER = "The category must belong to the budget's owner."

@@ -427,7 +427,7 @@ class SpendingLimit(TimestampedModel):
         if self.month is not None and self.month.day != 1:
             errors["month"] = messages.LIMIT_MONTH_NOT_FIRST_DAY
         if self.budget_id and self.category_id and self.budget.user_id != self.category.user_id:
-            errors["category"] = messages.LIMIT_CATEGORY_OF_ANOTHER_USER
+            errors["category"] = messages.CATEGORY_OF_ANOTHER_USER
         if errors:
             raise ValidationError(errors)
 

@@ -144,14 +144,9 @@ def make_transaction(budget, amount="-10.00", **fields) -> Transaction:
     """A transaction written through the one write path, so the budget's stored
     totals follow, as they do for every row the API writes."""
     values = {"date": dt.date(2026, 1, 15), "description": "", "category": None, **fields}
-    category, transfer = values.pop("category"), values.pop("transfer", None)
-    row = NewTransaction(
-        budget=budget.pk,
-        amount=Decimal(amount),
-        category=getattr(category, "pk", category),
-        transfer=getattr(transfer, "pk", transfer),
-        **values,
-    )
+    # Related rows by id, as the write path takes them.
+    values = {name: getattr(value, "pk", value) for name, value in values.items()}
+    row = NewTransaction(budget=budget.pk, amount=Decimal(amount), **values)
     with db_transaction.atomic():
         return transactions_insert(rows=[row])[0]
 

@@ -2,6 +2,7 @@
 queries, and category names saved there get the same uniqueness key as through the API."""
 
 import datetime as dt
+import html
 from decimal import Decimal
 
 import pytest
@@ -337,3 +338,19 @@ def test_a_category_deleted_in_the_admin_leaves_its_rows_uncategorised_in_the_to
     assert response.status_code == 302
     summary_rows = budget.month_totals.values_list("category_key", "count")
     assert list(summary_rows) == [(0, 1)]
+
+
+def test_a_transaction_under_another_users_category_is_a_form_error_in_admin(
+    admin_client, user, other_user
+):
+    budget = make_budget(user)
+    foreign = make_category(other_user, "Theirs")
+
+    response = admin_client.post(
+        "/admin/budgets/transaction/add/",
+        {"budget": budget.pk, "category": foreign.pk, "amount": "-1.00", "date": "2026-01-05"},
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert html.escape(messages.CATEGORY_OF_ANOTHER_USER) in response.content.decode()
+    assert not Transaction.objects.exists()
