@@ -60,6 +60,7 @@ class PageNumberPagination(PaginationBase):
         cursor: str | None = Field(
             None,
             max_length=CURSOR_MAX_LENGTH,
+            pattern=r"^[A-Za-z0-9_-]*$",
             description=(
                 "Opt-in keyset pagination instead of `page`: send `cursor=` (empty) for "
                 "the first page, then follow `next` and `previous`, which carry the "

@@ -117,7 +117,7 @@ def cursor_token(payload) -> str:
 @pytest.mark.parametrize(
     "cursor",
     [
-        "not base64 at all!",
+        "bm90IGpzb24",  # base64 of "not json"
         "e30",  # {}
         cursor_token([1, 2]),
         cursor_token({"o": ["date", "created_at", "id"], "v": ["x", "y", 1], "f": True}),
@@ -158,6 +158,15 @@ def test_a_broken_cursor_is_a_400(auth_client, rows, cursor):
     response = auth_client.get(TX_URL, {"cursor": cursor, "ordering": ordering})
 
     assert (response.status_code, response.json()) == (400, INVALID)
+
+
+def test_a_cursor_with_other_characters_is_a_400(auth_client, rows):
+    response = auth_client.get(TX_URL, {"cursor": "not base64 at all!"})
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {"cursor": ["Cursor has an invalid format."]},
+    )
 
 
 def test_page_and_cursor_together_are_a_400(auth_client, rows):
