@@ -6,8 +6,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q, Sum, Value
-from django.db.models.functions import Cast, Coalesce, Length, Round, Trim
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Length, Round, Trim, TruncMonth
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 
 from budgets import messages
@@ -185,6 +185,24 @@ class Category(TimestampedModel):
 class TransactionQuerySet(models.QuerySet):
     def for_user(self, user) -> "TransactionQuerySet":
         return self.filter(budget__user=user)
+
+    def month_sums(self, *fields: str) -> "TransactionQuerySet":
+        """The rows added up per ``fields``, category, calendar month and kind, as
+        tuples ``(*fields, category_id, month, leg, income_cents, expense_cents, count)``
+        (``leg``: transfer legs; expenses negative): what ``MonthTotal`` stores."""
+        return (
+            self.order_by()
+            .annotate(
+                month=TruncMonth("date"),
+                leg=ExpressionWrapper(Q(transfer__isnull=False), output_field=BooleanField()),
+            )
+            .values_list(*fields, "category_id", "month", "leg")
+            .annotate(
+                income=cents_sum(Q(amount__gt=0)),
+                spent=cents_sum(Q(amount__lt=0)),
+                rows=Count("id"),
+            )
+        )
 
 
 class TransferQuerySet(models.QuerySet):

@@ -12,8 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncMonth
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from budgets import messages
 from budgets.models import (
@@ -22,7 +21,6 @@ from budgets.models import (
     MonthTotal,
     SpendingLimit,
     Transaction,
-    cents_sum,
     cents_to_money,
 )
 from budgets.months import month_end, month_key, month_start
@@ -100,21 +98,10 @@ def _cells(
         in_edges = Q()
         for low, high in edges:
             in_edges |= Q(date__range=(low, high))
-        cut = (
-            Transaction.objects.filter(in_edges, budget=budget)
-            .annotate(
-                month=TruncMonth("date"),
-                leg=ExpressionWrapper(Q(transfer__isnull=False), output_field=BooleanField()),
-            )
-            .values_list("category_id", "category__name", "category__name_key", "month", "leg")
-            .annotate(
-                income=cents_sum(Q(amount__gt=0)),
-                spent=cents_sum(Q(amount__lt=0)),
-                rows=Count("id"),
-            )
-            .order_by()
+        cut = Transaction.objects.filter(in_edges, budget=budget).month_sums(
+            "category__name", "category__name_key"
         )
-        for category_id, name, name_key, month, leg, income, spent, rows in cut:
+        for name, name_key, category_id, month, leg, income, spent, rows in cut:
             _add(cells, (category_id or 0, month, bool(leg)), [income, spent, rows])
             if name is not None:
                 names[category_id] = (name, name_key)

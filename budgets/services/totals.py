@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connections, router, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F
 
 from budgets.models import Budget, MonthTotal, Transaction, cents_sum
 from budgets.months import month_start
@@ -163,25 +162,11 @@ def _expected(budget_ids: Sequence[int]) -> tuple[dict[int, tuple[int, int]], di
         row["budget_id"]: (row["cents"], row["rows"])
         for row in transactions.values("budget_id").annotate(cents=cents_sum(), rows=Count("id"))
     }
-    grouped = (
-        transactions.annotate(
-            month=TruncMonth("date"),
-            is_leg=ExpressionWrapper(Q(transfer__isnull=False), output_field=BooleanField()),
-        )
-        .values("budget_id", "category_id", "month", "is_leg")
-        .annotate(
-            income=cents_sum(Q(amount__gt=0)),
-            expense=cents_sum(Q(amount__lt=0)),
-            rows=Count("id"),
-        )
-    )
     months = {
-        (row["budget_id"], row["category_id"] or 0, row["month"], bool(row["is_leg"])): (
-            row["income"],
-            row["expense"],
-            row["rows"],
+        (budget, category or 0, month, bool(leg)): (income, spent, rows)
+        for budget, category, month, leg, income, spent, rows in transactions.month_sums(
+            "budget_id"
         )
-        for row in grouped
     }
     return budgets, months
 
