@@ -245,15 +245,31 @@ def _create_all(srv, token) -> dict[str, str]:
         return reply.json()["id"]
 
     budget = create("/api/budgets/", BUDGET)
+    savings = create("/api/budgets/", {**BUDGET, "title": "Savings"})
     category = create("/api/categories/", {"name": "Rent"})
     tx = create(
         "/api/transactions/",
         {"budget": budget, "category": category, "amount": "-1.00", "date": "2026-03-02"},
     )
+    rule = create(
+        "/api/recurring/",
+        {"budget": budget, "amount": "-1.00", "start_date": "2099-01-01", "frequency": "daily"},
+    )
+    transfer = create(
+        "/api/transfers/",
+        {"from_budget": budget, "to_budget": savings, "amount": "1.00", "date": "2026-03-03"},
+    )
+    limit = create(
+        f"/api/budgets/{budget}/limits/", {"category": category, "month": "2026-03", "amount": "9"}
+    )
     return {
         "budget": f"/api/budgets/{budget}/",
         "category": f"/api/categories/{category}/",
         "transaction": f"/api/transactions/{tx}/",
+        "rule": f"/api/recurring/{rule}/",
+        "transfer": f"/api/transfers/{transfer}/",
+        "limit": f"/api/budgets/{budget}/limits/{limit}/",
+        "profile": "/api/users/me/",
     }
 
 
@@ -262,10 +278,16 @@ def _edit(kind: str, n: int) -> dict:
         "budget": {"title": f"Edit {n}"},
         "category": {"name": f"Edit {n}"},
         "transaction": {"description": f"Edit {n}"},
+        "rule": {"description": f"Edit {n}"},
+        "transfer": {"description": f"Edit {n}"},
+        "limit": {"amount": f"{n + 1}.00"},
+        "profile": {"first_name": f"Edit {n}"},
     }[kind]
 
 
-@pytest.mark.parametrize("kind", ["budget", "category", "transaction"])
+@pytest.mark.parametrize(
+    "kind", ["budget", "category", "transaction", "rule", "transfer", "limit", "profile"]
+)
 def test_clients_editing_the_same_copy_at_once_get_one_success_and_412s(server, kind):  # noqa: F811
     """Every round, EDITORS clients PATCH with the ETag they all read: the check runs
     under the row lock, so exactly one wins and the others learn their copy is stale."""

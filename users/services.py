@@ -13,7 +13,7 @@ from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from ninja_jwt.tokens import RefreshToken, UntypedToken
 from ninja_jwt.utils import datetime_from_epoch
 
-from project.errors import AuthFailed, FieldError, constraint_as_field_error
+from project.errors import AuthFailed, FieldError, Precondition, constraint_as_field_error
 from project.services import UNSET, Unset, assign
 from users import messages
 from users.auth import token_user
@@ -180,8 +180,17 @@ def user_update(
     email: str | Unset = UNSET,
     first_name: str | Unset = UNSET,
     last_name: str | Unset = UNSET,
+    precondition: Precondition | None = None,
 ) -> User:
-    """PATCH of the profile: the fields passed are written, ``UNSET`` ones left alone."""
+    """PATCH of the profile: the fields passed are written, ``UNSET`` ones left alone.
+    ``precondition`` (If-Match) runs on the user row, locked, before anything changes."""
+    if precondition is not None:
+        with transaction.atomic():
+            locked = User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+            if locked is None or not locked.is_active:  # deleted or deactivated meanwhile
+                raise AuthFailed(messages.TOKEN_INVALID)
+            precondition(locked)
+            return user_update(user=locked, email=email, first_name=first_name, last_name=last_name)
     if email is not UNSET:
         email = _check_email(User.objects.normalize_email(email), exclude_user_id=user.pk)
     changed = assign(user, email=email, first_name=first_name, last_name=last_name)
