@@ -71,10 +71,10 @@ def spending_limit_update(
             raise NotFound
         if limit.category_id != current.category_id:
             raise Retry  # moved to a category we did not lock
-        if precondition is not None:
-            precondition(limit)
         if category is not UNSET and category not in found:
             raise FieldError.single("category", messages.CATEGORY_NOT_FOUND)
+        if precondition is not None:  # after the input checks: those are a 400 regardless
+            precondition(limit)
         changed = assign(limit, category_id=category, month=month, amount=amount)
         if changed:
             with constraint_as_field_error(_limit_exists):

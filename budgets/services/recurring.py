@@ -37,7 +37,7 @@ from budgets.models import RecurringRule, Transaction
 from budgets.selectors.common import get_or_not_found
 from budgets.services.locking import lock_budgets, lock_categories, reference_errors
 from budgets.services.transactions import NewTransaction, transaction_bulk_create
-from project.errors import FieldError, NotFound, Precondition
+from project.errors import FieldError, NotFound, Precondition, PreconditionFailed
 from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 from users.models import User
 
@@ -169,8 +169,9 @@ def recurring_rule_update(
         rule = locked.filter(pk=rule_id).first()
         if rule is None:  # its budget was deleted meanwhile
             raise NotFound
-        if precondition is not None:
-            precondition(rule)
+        # Checked on the rule as it is now, but answered after the input checks below:
+        # invalid input is a 400 whatever the If-Match.
+        stale = _failed(precondition, rule)
         changed = assign(
             rule,
             budget_id=budget,
@@ -184,9 +185,21 @@ def recurring_rule_update(
         )
         if changed:
             _check_and_schedule(rule, errors=errors, today=today)
+        if stale is not None:
+            raise stale
+        if changed:
             rule.save(update_fields=[*changed, "next_due_date", "updated_at"])
             _refresh_user_next_due(user)
     return rule
+
+
+def _failed(precondition: Precondition | None, rule: RecurringRule) -> PreconditionFailed | None:
+    if precondition is not None:
+        try:
+            precondition(rule)
+        except PreconditionFailed as exc:
+            return exc
+    return None
 
 
 @retry_on_conflict

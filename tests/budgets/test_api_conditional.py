@@ -259,6 +259,29 @@ def test_if_match_with_a_stale_etag_is_a_412_and_changes_nothing(
     assert model_state(kind, objects[kind]) == before
 
 
+INVALID_PATCHES = {
+    "budget": ({"title": ""}, "title"),
+    "category": ({"name": ""}, "name"),
+    # Ids the database must look up: the service's check, still before the precondition.
+    "transaction": ({"category": 0}, "category"),
+    "rule": ({"category": 0}, "category"),
+    "transfer": ({"amount": "0"}, "amount"),
+    "limit": ({"category": 0}, "category"),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_invalid_input_is_a_400_whatever_if_match_says(auth_client, objects, kind):
+    body, field = INVALID_PATCHES[kind]
+    before = model_state(kind, objects[kind])
+
+    response = auth_client.patch(path(kind, objects[kind]), body, HTTP_IF_MATCH='"0123"')
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert model_state(kind, objects[kind]) == before
+
+
 def test_a_budget_edited_after_a_new_transaction_is_a_412(auth_client, objects):
     budget = objects["budget"]
     etag = auth_client.get(path("budget", budget))["ETag"]

@@ -360,6 +360,16 @@ def test_me_patch_under_a_stale_if_match_is_a_412_and_changes_nothing(auth_clien
     assert User.objects.get(pk=user.pk).email == "alice@example.com"
 
 
+@pytest.mark.parametrize("email", ["0", "mallory@example.com"], ids=["malformed", "taken"])
+def test_me_patch_with_an_invalid_email_is_a_400_whatever_if_match_says(
+    auth_client, user, other_user, email
+):
+    response = auth_client.patch("/api/users/me/", {"email": email}, HTTP_IF_MATCH='"0123"')
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["email"]
+
+
 def test_me_patch_under_the_current_if_match_writes_and_answers_the_new_etag(auth_client, user):
     etag = auth_client.get("/api/users/me/")["ETag"]
 
