@@ -561,48 +561,86 @@ def recurring_rule_create(request: HttpRequest, payload: RecurringRuleIn):
 
 @recurring_router.get(
     "/{int:rule_id}/",
-    response={200: RecurringRuleOut, **errors(401, 404)},
+    response={200: RecurringRuleOut, **READ_ONE_ERRORS},
     summary="Read a recurring rule",
-    description="With its posting cursor (`last_posted_date`, `next_due_date`)." + NOT_YOURS,
+    description="With its posting cursor (`last_posted_date`, `next_due_date`)."
+    + POSTS_DUE
+    + READ_ETAG
+    + NOT_YOURS,
 )
-def recurring_rule_get(request: HttpRequest, rule_id: int):
+def recurring_rule_get(
+    request: HttpRequest, rule_id: int, response: HttpResponse, if_none_match: IfNoneMatch = None
+):
     services.recurring_catch_up(user=request.auth)
-    return selectors.recurring_rule_get(user=request.auth, rule_id=rule_id)
+    rule = selectors.recurring_rule_get(user=request.auth, rule_id=rule_id)
+    return conditional.read(response, RecurringRuleOut, rule, if_none_match)
 
 
 @recurring_router.put(
     "/{int:rule_id}/",
-    response={200: RecurringRuleOut, **WRITE_ERRORS},
+    response={200: RecurringRuleOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Replace a recurring rule",
-    description="Every writable field is required." + EDIT_DOC + NOT_YOURS,
+    description="Every writable field is required." + EDIT_DOC + WRITE_ETAG + NOT_YOURS,
 )
-def recurring_rule_replace(request: HttpRequest, rule_id: int, payload: RecurringRuleIn):
-    return services.recurring_rule_update(user=request.auth, rule_id=rule_id, **payload.dict())
+def recurring_rule_replace(
+    request: HttpRequest,
+    rule_id: int,
+    payload: RecurringRuleIn,
+    response: HttpResponse,
+    if_match: IfMatch = None,
+):
+    return conditional.write(
+        response,
+        RecurringRuleOut,
+        if_match,
+        services.recurring_rule_update,
+        user=request.auth,
+        rule_id=rule_id,
+        **payload.dict(),
+    )
 
 
 @recurring_router.patch(
     "/{int:rule_id}/",
-    response={200: RecurringRuleOut, **WRITE_ERRORS},
+    response={200: RecurringRuleOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Update a recurring rule",
-    description="Any subset of the writable fields." + EDIT_DOC + NOT_YOURS,
+    description="Any subset of the writable fields." + EDIT_DOC + WRITE_ETAG + NOT_YOURS,
 )
-def recurring_rule_update(request: HttpRequest, rule_id: int, payload: RecurringRulePatch):
-    data = payload.dict(exclude_unset=True)
-    return services.recurring_rule_update(user=request.auth, rule_id=rule_id, **data)
+def recurring_rule_update(
+    request: HttpRequest,
+    rule_id: int,
+    payload: RecurringRulePatch,
+    response: HttpResponse,
+    if_match: IfMatch = None,
+):
+    return conditional.write(
+        response,
+        RecurringRuleOut,
+        if_match,
+        services.recurring_rule_update,
+        user=request.auth,
+        rule_id=rule_id,
+        **payload.dict(exclude_unset=True),
+    )
 
 
 @recurring_router.delete(
     "/{int:rule_id}/",
-    response={204: None, **DELETE_ERRORS},
+    response={204: None, **CONDITIONAL_DELETE_ERRORS},
     summary="Delete a recurring rule",
     description=(
         "The transactions it posted stay, with `recurring_rule: null`; nothing more is "
-        "posted." + NOT_YOURS
+        "posted." + DELETE_ETAG + NOT_YOURS
     ),
 )
-def recurring_rule_delete(request: HttpRequest, rule_id: int):
-    services.recurring_rule_delete(user=request.auth, rule_id=rule_id)
-    return Status(204, None)
+def recurring_rule_delete(request: HttpRequest, rule_id: int, if_match: IfMatch = None):
+    return conditional.delete(
+        RecurringRuleOut,
+        if_match,
+        services.recurring_rule_delete,
+        user=request.auth,
+        rule_id=rule_id,
+    )
 
 
 @recurring_router.get(

@@ -1,20 +1,31 @@
 """Router for monthly spending limits per category, under
 ``/api/budgets/{budget_id}/limits/``: typed HTTP in, one selector or service call out."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from budgets import selectors, services
-from budgets.api import DELETE_ERRORS, LIST_ERRORS, NOT_YOURS, WRITE_ERRORS
+from budgets.api import (
+    CONDITIONAL_DELETE_ERRORS,
+    CONDITIONAL_WRITE_ERRORS,
+    DELETE_ETAG,
+    LIST_ERRORS,
+    NOT_YOURS,
+    READ_ETAG,
+    READ_ONE_ERRORS,
+    WRITE_ERRORS,
+    WRITE_ETAG,
+)
 from budgets.schemas import (
     SpendingLimitFilters,
     SpendingLimitIn,
     SpendingLimitOut,
     SpendingLimitPatch,
 )
-from project.openapi import errors
+from project import conditional
+from project.conditional import IfMatch, IfNoneMatch
 from project.pagination import PageNumberPagination
 
 limits_router = Router(tags=["spending limits"])
@@ -59,38 +70,67 @@ def spending_limit_create(request: HttpRequest, budget_id: int, payload: Spendin
 
 @limits_router.get(
     LIMIT,
-    response={200: SpendingLimitOut, **errors(401, 404)},
+    response={200: SpendingLimitOut, **READ_ONE_ERRORS},
     summary="Read a spending limit",
-    description="Another user's budget or limit, or a limit of another budget, is a 404.",
+    description="Another user's budget or limit, or a limit of another budget, is a 404."
+    + READ_ETAG,
 )
-def spending_limit_get(request: HttpRequest, budget_id: int, limit_id: int):
-    return selectors.spending_limit_get(user=request.auth, budget_id=budget_id, limit_id=limit_id)
+def spending_limit_get(
+    request: HttpRequest,
+    budget_id: int,
+    limit_id: int,
+    response: HttpResponse,
+    if_none_match: IfNoneMatch = None,
+):
+    limit = selectors.spending_limit_get(user=request.auth, budget_id=budget_id, limit_id=limit_id)
+    return conditional.read(response, SpendingLimitOut, limit, if_none_match)
 
 
 @limits_router.put(
     LIMIT,
-    response={200: SpendingLimitOut, **WRITE_ERRORS},
+    response={200: SpendingLimitOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Replace a spending limit",
-    description="Every writable field is required." + RULES + NOT_YOURS,
+    description="Every writable field is required." + RULES + WRITE_ETAG + NOT_YOURS,
 )
 def spending_limit_replace(
-    request: HttpRequest, budget_id: int, limit_id: int, payload: SpendingLimitIn
+    request: HttpRequest,
+    budget_id: int,
+    limit_id: int,
+    payload: SpendingLimitIn,
+    response: HttpResponse,
+    if_match: IfMatch = None,
 ):
-    return services.spending_limit_update(
-        user=request.auth, budget_id=budget_id, limit_id=limit_id, **payload.dict()
+    return conditional.write(
+        response,
+        SpendingLimitOut,
+        if_match,
+        services.spending_limit_update,
+        user=request.auth,
+        budget_id=budget_id,
+        limit_id=limit_id,
+        **payload.dict(),
     )
 
 
 @limits_router.patch(
     LIMIT,
-    response={200: SpendingLimitOut, **WRITE_ERRORS},
+    response={200: SpendingLimitOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Update a spending limit",
-    description="Any subset of the writable fields." + RULES + NOT_YOURS,
+    description="Any subset of the writable fields." + RULES + WRITE_ETAG + NOT_YOURS,
 )
 def spending_limit_update(
-    request: HttpRequest, budget_id: int, limit_id: int, payload: SpendingLimitPatch
+    request: HttpRequest,
+    budget_id: int,
+    limit_id: int,
+    payload: SpendingLimitPatch,
+    response: HttpResponse,
+    if_match: IfMatch = None,
 ):
-    return services.spending_limit_update(
+    return conditional.write(
+        response,
+        SpendingLimitOut,
+        if_match,
+        services.spending_limit_update,
         user=request.auth,
         budget_id=budget_id,
         limit_id=limit_id,
@@ -100,10 +140,18 @@ def spending_limit_update(
 
 @limits_router.delete(
     LIMIT,
-    response={204: None, **DELETE_ERRORS},
+    response={204: None, **CONDITIONAL_DELETE_ERRORS},
     summary="Delete a spending limit",
-    description=NOT_YOURS.strip(),
+    description=NOT_YOURS.strip() + DELETE_ETAG,
 )
-def spending_limit_delete(request: HttpRequest, budget_id: int, limit_id: int):
-    services.spending_limit_delete(user=request.auth, budget_id=budget_id, limit_id=limit_id)
-    return Status(204, None)
+def spending_limit_delete(
+    request: HttpRequest, budget_id: int, limit_id: int, if_match: IfMatch = None
+):
+    return conditional.delete(
+        SpendingLimitOut,
+        if_match,
+        services.spending_limit_delete,
+        user=request.auth,
+        budget_id=budget_id,
+        limit_id=limit_id,
+    )

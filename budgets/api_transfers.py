@@ -1,15 +1,26 @@
 """Router for transfers between two of the caller's budgets: typed HTTP in, one
 selector or service call out."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from budgets import selectors, services
-from budgets.api import CREATE_ERRORS, DELETE_ERRORS, LIST_ERRORS, NOT_YOURS, WRITE_ERRORS
+from budgets.api import (
+    CONDITIONAL_DELETE_ERRORS,
+    CONDITIONAL_WRITE_ERRORS,
+    CREATE_ERRORS,
+    DELETE_ETAG,
+    LIST_ERRORS,
+    NOT_YOURS,
+    READ_ETAG,
+    READ_ONE_ERRORS,
+    WRITE_ETAG,
+)
 from budgets.schemas import TransferFilters, TransferIn, TransferOut, TransferPatch
-from project.openapi import errors
+from project import conditional
+from project.conditional import IfMatch, IfNoneMatch
 from project.pagination import PageNumberPagination
 
 transfers_router = Router(tags=["transfers"])
@@ -52,35 +63,59 @@ def transfer_create(request: HttpRequest, payload: TransferIn):
 
 @transfers_router.get(
     "/{int:transfer_id}/",
-    response={200: TransferOut, **errors(401, 404)},
+    response={200: TransferOut, **READ_ONE_ERRORS},
     summary="Read a transfer",
-    description="With the ids of its two legs." + NOT_YOURS,
+    description="With the ids of its two legs." + READ_ETAG + NOT_YOURS,
 )
-def transfer_get(request: HttpRequest, transfer_id: int):
-    return selectors.transfer_get(user=request.auth, transfer_id=transfer_id)
+def transfer_get(
+    request: HttpRequest,
+    transfer_id: int,
+    response: HttpResponse,
+    if_none_match: IfNoneMatch = None,
+):
+    transfer = selectors.transfer_get(user=request.auth, transfer_id=transfer_id)
+    return conditional.read(response, TransferOut, transfer, if_none_match)
 
 
 @transfers_router.patch(
     "/{int:transfer_id}/",
-    response={200: TransferOut, **WRITE_ERRORS},
+    response={200: TransferOut, **CONDITIONAL_WRITE_ERRORS},
     summary="Change a transfer's amount, date or description",
     description=(
         "Any subset of `amount`, `date`, `description`; both legs follow (and both "
         "balances). The budgets of a transfer cannot change: delete it and create "
-        "another." + NOT_YOURS
+        "another." + WRITE_ETAG + NOT_YOURS
     ),
 )
-def transfer_update(request: HttpRequest, transfer_id: int, payload: TransferPatch):
-    data = payload.dict(exclude_unset=True)
-    return services.transfer_update(user=request.auth, transfer_id=transfer_id, **data)
+def transfer_update(
+    request: HttpRequest,
+    transfer_id: int,
+    payload: TransferPatch,
+    response: HttpResponse,
+    if_match: IfMatch = None,
+):
+    return conditional.write(
+        response,
+        TransferOut,
+        if_match,
+        services.transfer_update,
+        user=request.auth,
+        transfer_id=transfer_id,
+        **payload.dict(exclude_unset=True),
+    )
 
 
 @transfers_router.delete(
     "/{int:transfer_id}/",
-    response={204: None, **DELETE_ERRORS},
+    response={204: None, **CONDITIONAL_DELETE_ERRORS},
     summary="Delete a transfer",
-    description="Deletes both legs with it; both balances follow." + NOT_YOURS,
+    description="Deletes both legs with it; both balances follow." + DELETE_ETAG + NOT_YOURS,
 )
-def transfer_delete(request: HttpRequest, transfer_id: int):
-    services.transfer_delete(user=request.auth, transfer_id=transfer_id)
-    return Status(204, None)
+def transfer_delete(request: HttpRequest, transfer_id: int, if_match: IfMatch = None):
+    return conditional.delete(
+        TransferOut,
+        if_match,
+        services.transfer_delete,
+        user=request.auth,
+        transfer_id=transfer_id,
+    )

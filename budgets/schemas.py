@@ -285,8 +285,8 @@ PositiveAmount = money_in(integer_digits=TRANSACTION_AMOUNT_DIGITS, signed=False
 
 
 class TransferIn(Schema):
-    from_budget: Id = Field(description="Id of your budget the money leaves.")
-    to_budget: Id = Field(description="Id of another of your budgets, where the money goes.")
+    from_budget: BodyId = Field(description="Id of your budget the money leaves.")
+    to_budget: BodyId = Field(description="Id of another of your budgets, where the money goes.")
     amount: PositiveAmount = Field(description="The money moved; > 0.")
     date: Date
     description: TransactionDescription = ""
@@ -355,13 +355,13 @@ MonthOut = Annotated[
 class SpendingLimitIn(Schema):
     """Create or replace (PUT): every writable field."""
 
-    category: Id = Field(description="Id of one of your categories.")
+    category: BodyId = Field(description="Id of one of your categories.")
     month: Month = Field(description="The calendar month, `YYYY-MM`.")
     amount: PositiveAmount = Field(description="Most you mean to spend; > 0.")
 
 
 class SpendingLimitPatch(Schema):
-    category: Id = None
+    category: BodyId = None
     month: Month = None
     amount: PositiveAmount = None
 
@@ -384,7 +384,9 @@ class SpendingLimitFilters(Schema):
 # --- Recurring rules -----------------------------------------------------------------
 
 FrequencyName = Literal[tuple(Frequency.values)]
-Interval = Annotated[int, BeforeValidator(_no_booleans), Field(ge=1, le=RECURRING_INTERVAL_MAX)]
+# The range before the validator: after it, pydantic publishes "ge"/"le" (not JSON Schema)
+# instead of "minimum"/"maximum". Validation is the same either way.
+Interval = Annotated[int, Field(ge=1, le=RECURRING_INTERVAL_MAX), BeforeValidator(_no_booleans)]
 _FREQUENCY_DOC = "`daily`, `weekly`, `monthly` or `yearly`."
 _INTERVAL_DOC = f"Every `interval` days, weeks, months or years (1 to {RECURRING_INTERVAL_MAX})."
 _END_DOC = "Last possible occurrence day (inclusive), or null: no end."
@@ -393,9 +395,9 @@ _END_DOC = "Last possible occurrence day (inclusive), or null: no end."
 class RecurringRuleIn(Schema):
     """Create or replace (PUT): every writable field."""
 
-    budget: Id = Field(description="Id of one of your budgets.")
+    budget: BodyId = Field(description="Id of one of your budgets.")
     amount: Amount = Field(description="Signed: income > 0, expense < 0; never 0.")
-    category: Id | None = Field(None, description="Id of one of your categories, or null.")
+    category: BodyId | None = Field(None, description="Id of one of your categories, or null.")
     description: TransactionDescription = ""
     start_date: Date = Field(description="The first occurrence; the others count from it.")
     end_date: Date | None = Field(None, description=_END_DOC)
@@ -406,9 +408,9 @@ class RecurringRuleIn(Schema):
 class RecurringRulePatch(Schema):
     """Partial update: any subset of the writable fields."""
 
-    budget: Id = Field(None, description="Post future occurrences to another of your budgets.")
+    budget: BodyId = Field(None, description="Post future occurrences to another of your budgets.")
     amount: Amount = None
-    category: Id | None = None
+    category: BodyId | None = None
     description: TransactionDescription = None
     start_date: Date = None
     end_date: Date | None = None

@@ -20,6 +20,12 @@ class HealthOut(StatusOut):
     database: str
 
 
+class HealthDownOut(HealthOut):
+    """The readiness shape, plus the ``detail`` every other 503 carries."""
+
+    detail: str
+
+
 LIVENESS_PATH = "/up"
 LIVENESS_METHODS = ("GET", "HEAD")
 
@@ -55,15 +61,18 @@ def database_is_up() -> bool:
 
 @router.get(
     "/",
-    response={**errors(), 200: HealthOut, 503: HealthOut},
+    response={**errors(), 200: HealthOut, 503: HealthDownOut},
     summary="Readiness check",
     description=(
-        "200 when the API can reach its database, 503 (`database: unavailable`, with "
-        "`Retry-After`) when it cannot within about two seconds, whatever the database does."
+        "200 when the API can reach its database, 503 (`database: unavailable` and the "
+        "`detail` every 503 carries, with `Retry-After`) when it cannot within about two "
+        "seconds, whatever the database does."
     ),
 )
 def health(request: HttpRequest, response: HttpResponse):
     if database_is_up():
         return Status(200, {"status": "ok", "database": "ok"})
     response["Retry-After"] = str(database.RETRY_AFTER_SECONDS)
-    return Status(503, {"status": "error", "database": "unavailable"})
+    return Status(
+        503, {"status": "error", "database": "unavailable", "detail": database.UNAVAILABLE}
+    )

@@ -61,6 +61,27 @@ class RequestIdLogFilter(logging.Filter):
         return True
 
 
+_CONTENT_LENGTH = re.compile(r"[0-9]+")
+
+
+class ContentLengthMiddleware:
+    """Refuse a ``Content-Length`` that is not a whole number (RFC 9110 §8.6) with a 400.
+
+    gunicorn and nginx refuse one themselves, but other servers (``runserver``, ASGI
+    servers) pass it on, and Django's ``request.body`` then fails with a ``ValueError``:
+    a 500 wherever a body is read (the API, the Idempotency-Key middleware, the admin).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        length = request.META.get("CONTENT_LENGTH")
+        if length and not _CONTENT_LENGTH.fullmatch(length):
+            return errors.detail_response(errors.BAD_CONTENT_LENGTH, 400)
+        return self.get_response(request)
+
+
 class JsonErrorMiddleware:
     """Give Django's own 404 and 405 answers (unknown URL, wrong method) the API's
     JSON error shape instead of HTML or plain text. The admin keeps its pages."""

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "project.middleware.BodilessResponseMiddleware",
     "project.middleware.NoStoreMiddleware",
     "project.middleware.RequestIdMiddleware",
+    "project.middleware.ContentLengthMiddleware",
     "project.middleware.JsonErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -5,10 +5,11 @@ Uses the gunicorn harness of tests/test_concurrency.py (SQLite file, or a fresh 
 on the PostgreSQL server of the run's DATABASE_URL); one server for the whole module.
 """
 
+import fcntl
 import http.client
 import json
+import os
 import sqlite3
-import threading
 import time
 import uuid
 from typing import NamedTuple
@@ -17,10 +18,15 @@ import pytest
 
 from project.errors import PRECONDITION_FAILED
 from project.idempotency import messages
-from project.idempotency.services import _ADVISORY_NAMESPACE, _lock_id, key_digest
+from project.idempotency.services import (
+    _ADVISORY_NAMESPACE,
+    _lock_id,
+    key_digest,
+    lock_offset,
+    sqlite_lock_path,
+)
 from tests.test_concurrency import (
     PASSWORD,
-    REQUEST_TIMEOUT,
     THREADS,
     _all_at_once,
     _login,
@@ -106,9 +112,6 @@ def test_forty_concurrent_requests_with_one_key_create_exactly_one_row(server): 
     assert len(originals) + len(replays) + len(conflicts) == THREADS
     assert all((r.status, r.body) == (201, originals[0].body) for r in replays)
     assert all(r.json() == {"detail": messages.IN_PROGRESS} for r in conflicts)
-    if not is_postgres(server):
-        # SQLite runs write transactions one at a time: duplicates wait, then replay.
-        assert not conflicts
     assert budget_count(server, token) == 1
 
 
@@ -151,10 +154,10 @@ def test_an_expired_key_runs_the_request_again(server):  # noqa: F811
 
 def test_a_key_in_use_by_a_running_request_is_a_409_without_waiting(server):  # noqa: F811
     """While the first request's transaction holds the key (here: another session holds
-    its lock), a duplicate is answered 409 at once. PostgreSQL only: on SQLite write
-    transactions run one at a time, so the duplicate waits its turn (next test)."""
+    its lock), a duplicate is answered 409 at once. On SQLite the lock is another one
+    (next test)."""
     if not is_postgres(server):
-        pytest.skip("PostgreSQL: concurrent write transactions")
+        pytest.skip("PostgreSQL: the key's advisory lock")
     token = _login(server, "idem-busy")
     me = call(server, "GET", "/api/users/me/", token=token).json()
     key = str(uuid.uuid4())
@@ -178,31 +181,34 @@ def test_a_key_in_use_by_a_running_request_is_a_409_without_waiting(server):  # 
     assert budget_count(server, token) == 1
 
 
-def test_on_sqlite_a_duplicate_waits_for_the_running_request(server):  # noqa: F811
+def test_on_sqlite_too_a_key_in_use_is_a_409_without_waiting(server):  # noqa: F811
+    """SQLite runs one write transaction at a time, so a duplicate cannot see the first
+    request's claim in the database; the lock every worker takes on the key (a byte of a
+    file beside the database) answers 409 instead of queueing it behind the first. Here
+    the test process holds that lock, as a running first request does."""
     if is_postgres(server):
-        pytest.skip("SQLite: one write transaction at a time")
-    token = _login(server, "idem-wait")
+        pytest.skip("SQLite: the key's file lock")
+    token = _login(server, "idem-sqlite-busy")
+    me = call(server, "GET", "/api/users/me/", token=token).json()
     key = str(uuid.uuid4())
-    db = server_database(server)
-    replies = []
+    digest = key_digest(scope=f"user:{me['id']}", path="/api/budgets/", key=key)
+    lock_path = sqlite_lock_path(server.env["DATABASE_URL"].removeprefix("sqlite:///"))
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        db.execute("BEGIN IMMEDIATE")  # the write lock a running first request holds
-        worker = threading.Thread(
-            target=lambda: replies.append(
-                call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
-            )
-        )
-        worker.start()
-        time.sleep(0.5)
-        assert not replies  # still waiting for the lock
-        db.execute("COMMIT")
-        worker.join(REQUEST_TIMEOUT)
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, lock_offset(digest))
+        started = time.monotonic()
+        busy = call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
+        elapsed = time.monotonic() - started
     finally:
-        db.close()
+        os.close(fd)  # the lock goes with it
 
-    assert [r.status for r in replies] == [201]
+    assert (busy.status, busy.json()) == (409, {"detail": messages.IN_PROGRESS})
+    assert elapsed < 5
+    assert budget_count(server, token) == 0
+    first = call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
     replay = call(server, "POST", "/api/budgets/", BUDGET, token, keyed(key))
-    assert (replay.status, replay.body) == (201, replies[0].body)
+    assert first.status == 201
+    assert (replay.status, replay.body) == (201, first.body)
     assert replay.headers["idempotent-replayed"] == "true"
     assert budget_count(server, token) == 1
 
@@ -245,15 +251,31 @@ def _create_all(srv, token) -> dict[str, str]:
         return reply.json()["id"]
 
     budget = create("/api/budgets/", BUDGET)
+    savings = create("/api/budgets/", {**BUDGET, "title": "Savings"})
     category = create("/api/categories/", {"name": "Rent"})
     tx = create(
         "/api/transactions/",
         {"budget": budget, "category": category, "amount": "-1.00", "date": "2026-03-02"},
     )
+    rule = create(
+        "/api/recurring/",
+        {"budget": budget, "amount": "-1.00", "start_date": "2099-01-01", "frequency": "daily"},
+    )
+    transfer = create(
+        "/api/transfers/",
+        {"from_budget": budget, "to_budget": savings, "amount": "1.00", "date": "2026-03-03"},
+    )
+    limit = create(
+        f"/api/budgets/{budget}/limits/", {"category": category, "month": "2026-03", "amount": "9"}
+    )
     return {
         "budget": f"/api/budgets/{budget}/",
         "category": f"/api/categories/{category}/",
         "transaction": f"/api/transactions/{tx}/",
+        "rule": f"/api/recurring/{rule}/",
+        "transfer": f"/api/transfers/{transfer}/",
+        "limit": f"/api/budgets/{budget}/limits/{limit}/",
+        "profile": "/api/users/me/",
     }
 
 
@@ -262,10 +284,16 @@ def _edit(kind: str, n: int) -> dict:
         "budget": {"title": f"Edit {n}"},
         "category": {"name": f"Edit {n}"},
         "transaction": {"description": f"Edit {n}"},
+        "rule": {"description": f"Edit {n}"},
+        "transfer": {"description": f"Edit {n}"},
+        "limit": {"amount": f"{n + 1}.00"},
+        "profile": {"first_name": f"Edit {n}"},
     }[kind]
 
 
-@pytest.mark.parametrize("kind", ["budget", "category", "transaction"])
+@pytest.mark.parametrize(
+    "kind", ["budget", "category", "transaction", "rule", "transfer", "limit", "profile"]
+)
 def test_clients_editing_the_same_copy_at_once_get_one_success_and_412s(server, kind):  # noqa: F811
     """Every round, EDITORS clients PATCH with the ETag they all read: the check runs
     under the row lock, so exactly one wins and the others learn their copy is stale."""

@@ -21,7 +21,8 @@ from tests.live import PrivateCluster, live_server
 from tests.test_concurrency import PASSWORD, _login
 
 UNAVAILABLE = (503, {"detail": database.UNAVAILABLE})
-HEALTH_DOWN = (503, {"status": "error", "database": "unavailable"})  # its own shape
+# Its own fields, plus the contract's ``detail`` that every 503 carries.
+HEALTH_DOWN = (503, {"status": "error", "database": "unavailable", "detail": database.UNAVAILABLE})
 # Seconds: the statement limit under test; the client gives up 2 s (grace) after it.
 STATEMENT_TIMEOUT = 1
 OPERATION_DEADLINE = STATEMENT_TIMEOUT + 2

@@ -12,6 +12,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
+from budgets.models import Budget
 from project import database, errors
 from project.errors import (
     NOT_FOUND,
@@ -107,6 +108,29 @@ def test_oversized_body_is_413_and_stores_nothing(auth_client):
 
     assert response.status_code == 413
     assert response.json() == {"detail": errors.TOO_LARGE}
+
+
+@pytest.mark.parametrize("length", ["abc", "1e3", "-1", "+5", " 12", "1_0"])
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/api/budgets/", {}),
+        ("/api/budgets/", {"HTTP_IDEMPOTENCY_KEY": "k-1"}),
+        ("/admin/login/", {}),
+    ],
+    ids=["api", "keyed", "admin"],
+)
+def test_a_content_length_that_is_not_a_number_is_a_400_not_a_500(
+    auth_client, user, length, path, headers
+):
+    """gunicorn refuses such a header itself; runserver and ASGI servers pass it on, and
+    Django's ``request.body`` then raised a ValueError (a 500)."""
+    response = auth_client.post(path, BUDGET, CONTENT_LENGTH=length, **headers)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": errors.BAD_CONTENT_LENGTH}
+    assert "X-Request-ID" in response
+    assert Budget.objects.count() == 0
 
 
 def test_unhandled_exception_is_json_500_logged_with_request_id(user, monkeypatch, caplog):

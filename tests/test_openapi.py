@@ -6,7 +6,7 @@ import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 
 from project.api import api
-from tests.conftest import make_budget
+from tests.conftest import make_budget, make_category
 
 # As clients see it: JSON (status codes become string keys).
 SCHEMA = json.loads(json.dumps(api.get_openapi_schema(), cls=DjangoJSONEncoder))
@@ -185,6 +185,60 @@ def test_ids_in_bodies_publish_the_range_the_server_accepts(method, path, field)
     assert (integer["minimum"], integer["maximum"]) == (1, 2**63 - 1)
 
 
+ID_FIELDS = {"budget", "category", "from_budget", "to_budget"}
+
+
+def _json_request_bodies() -> list[tuple[str, str, dict]]:
+    bodies = []
+    for path, item in PATHS.items():
+        for method, operation in item.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                ref = content["application/json"]["schema"]["$ref"]
+                bodies.append((method, path, SCHEMA["components"]["schemas"][ref.split("/")[-1]]))
+    return bodies
+
+
+def test_every_id_in_every_body_publishes_the_range_the_server_accepts():
+    """Every route, present and later: transactions, recurring rules, transfers, limits."""
+    seen = set()
+    for method, path, body in _json_request_bodies():
+        for field in ID_FIELDS & set(body["properties"]):
+            (integer,) = _integer_schemas(body["properties"][field])
+            assert (integer.get("minimum"), integer.get("maximum")) == (1, 2**63 - 1), (
+                method,
+                path,
+                field,
+            )
+            seen.add((path.split("/")[2], field))
+    assert {("recurring", "budget"), ("transfers", "to_budget"), ("budgets", "category")} <= seen
+
+
+def test_every_integer_in_a_body_is_bounded():
+    for method, path, body in _json_request_bodies():
+        for field, prop in body["properties"].items():
+            for integer in _integer_schemas(prop):
+                assert {"minimum", "maximum"} <= set(integer), (method, path, field)
+
+
+def test_no_schema_carries_pydantic_constraint_names():
+    """A constraint declared after a validator once came out as ``ge``/``le``, which JSON
+    Schema does not know: clients and fuzzers then saw an unbounded integer."""
+    leaked = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            leaked.extend(f"{where}/{key}" for key in ("ge", "le", "gt", "lt") if key in node)
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, where)
+
+    walk(SCHEMA, "")
+    assert not leaked
+
+
 def test_ids_outside_the_published_range_are_refused(auth_client, user):
     budget = make_budget(user)
     for bad in (0, -1, 2**63):
@@ -197,3 +251,30 @@ def test_ids_outside_the_published_range_are_refused(auth_client, user):
         "/api/transactions/", {"budget": budget.id, "amount": "1.00", "date": "2026-01-01"}
     )
     assert ok.status_code == 201
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**63])
+def test_ids_outside_the_range_are_refused_by_the_later_routes_too(auth_client, user, bad):
+    budget, category = make_budget(user), make_category(user)
+    calls = [
+        (
+            "/api/recurring/",
+            {"amount": "-1.00", "start_date": "2026-01-01", "frequency": "monthly"},
+            {"budget": budget.id, "category": category.id},
+        ),
+        (
+            "/api/transfers/",
+            {"amount": "1.00", "date": "2026-01-01"},
+            {"from_budget": budget.id, "to_budget": make_budget(user, title="Other").id},
+        ),
+        (
+            f"/api/budgets/{budget.id}/limits/",
+            {"month": "2026-01", "amount": "1.00"},
+            {"category": category.id},
+        ),
+    ]
+    for path, body, ids in calls:
+        for field in ids:
+            response = auth_client.post(path, {**body, **ids, field: bad})
+            assert response.status_code == 400, (path, field, response.content)
+            assert field in response.json(), (path, field, response.content)

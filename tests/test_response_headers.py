@@ -169,16 +169,35 @@ def test_no_content_over_http_has_no_content_headers(tmp_path):
         budget = create(
             "/api/budgets/", {"title": "B", "date": "2026-01-01", "initial_amount": "1"}
         )
+        savings = create(
+            "/api/budgets/", {"title": "S", "date": "2026-01-01", "initial_amount": "1"}
+        )
         transaction = create(
             "/api/transactions/", {"budget": budget, "amount": "-1", "date": "2026-01-02"}
         )
         category = create("/api/categories/", {"name": "Food"})
+        rule = create(
+            "/api/recurring/",
+            {"budget": budget, "amount": "-1", "start_date": "2099-01-01", "frequency": "daily"},
+        )
+        transfer = create(
+            "/api/transfers/",
+            {"from_budget": budget, "to_budget": savings, "amount": "1", "date": "2026-01-03"},
+        )
+        limit = create(
+            f"/api/budgets/{budget}/limits/",
+            {"category": category, "month": "2026-01", "amount": "5"},
+        )
         password = {
             "old_password": PASSWORD,
             "new_password": NEW_PASSWORD,
             "new_password_confirm": NEW_PASSWORD,
         }
+        # Every route documented as 204 (see the test above that lists them).
         calls = [
+            ("DELETE", f"/api/recurring/{rule}/", None),
+            ("DELETE", f"/api/transfers/{transfer}/", None),
+            ("DELETE", f"/api/budgets/{budget}/limits/{limit}/", None),
             ("DELETE", f"/api/transactions/{transaction}/", None),
             ("DELETE", f"/api/categories/{category}/", None),
             ("DELETE", f"/api/budgets/{budget}/", None),

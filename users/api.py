@@ -1,9 +1,11 @@
 """Routers for accounts and tokens: HTTP in, one service call, schema out."""
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
+from project import conditional
+from project.conditional import IfMatch, IfNoneMatch
 from project.openapi import errors
 from project.throttling import AuthEndpointThrottle
 from users import messages, services
@@ -44,21 +46,38 @@ def register(request: HttpRequest, payload: RegisterIn):
 
 @users_router.get(
     "/me/",
-    response={200: MeOut, **errors(401)},
+    response={200: MeOut, 304: None, **errors(401)},
     summary="Read my profile",
+    description=(
+        "The answer carries an `ETag`; send it back as `If-None-Match` to get a 304 with no "
+        "body while the profile is unchanged, or as `If-Match` on PATCH."
+    ),
 )
-def me(request: HttpRequest):
-    return request.auth
+def me(request: HttpRequest, response: HttpResponse, if_none_match: IfNoneMatch = None):
+    return conditional.read(response, MeOut, request.auth, if_none_match)
 
 
 @users_router.patch(
     "/me/",
-    response={200: MeOut, **errors(400, 401, 413)},
+    response={200: MeOut, **errors(400, 401, 412, 413)},
     summary="Update my profile",
-    description="Any of `email`, `first_name`, `last_name`; other fields are ignored.",
+    description=(
+        "Any of `email`, `first_name`, `last_name`; other fields are ignored. With "
+        "`If-Match`, only if the profile's current `ETag` is one named there; else 412 and "
+        "nothing changes. The answer carries the new `ETag`."
+    ),
 )
-def me_update(request: HttpRequest, payload: MePatch):
-    return services.user_update(user=request.auth, **payload.dict(exclude_unset=True))
+def me_update(
+    request: HttpRequest, payload: MePatch, response: HttpResponse, if_match: IfMatch = None
+):
+    return conditional.write(
+        response,
+        MeOut,
+        if_match,
+        services.user_update,
+        user=request.auth,
+        **payload.dict(exclude_unset=True),
+    )
 
 
 @users_router.post(

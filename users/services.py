@@ -13,7 +13,7 @@ from ninja_jwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from ninja_jwt.tokens import RefreshToken, UntypedToken
 from ninja_jwt.utils import datetime_from_epoch
 
-from project.errors import AuthFailed, FieldError, constraint_as_field_error
+from project.errors import AuthFailed, FieldError, Precondition, constraint_as_field_error
 from project.services import UNSET, Unset, assign
 from users import messages
 from users.auth import token_user
@@ -180,11 +180,25 @@ def user_update(
     email: str | Unset = UNSET,
     first_name: str | Unset = UNSET,
     last_name: str | Unset = UNSET,
+    precondition: Precondition | None = None,
 ) -> User:
-    """PATCH of the profile: the fields passed are written, ``UNSET`` ones left alone."""
+    """PATCH of the profile: the fields passed are written, ``UNSET`` ones left alone.
+    ``precondition`` (If-Match) runs on the user row, locked, before anything changes;
+    invalid input is a 400 before it."""
     if email is not UNSET:
         email = _check_email(User.objects.normalize_email(email), exclude_user_id=user.pk)
-    changed = assign(user, email=email, first_name=first_name, last_name=last_name)
+    if precondition is None:
+        return _profile_write(user, email=email, first_name=first_name, last_name=last_name)
+    with transaction.atomic():
+        locked = User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+        if locked is None or not locked.is_active:  # deleted or deactivated meanwhile
+            raise AuthFailed(messages.TOKEN_INVALID)
+        precondition(locked)
+        return _profile_write(locked, email=email, first_name=first_name, last_name=last_name)
+
+
+def _profile_write(user: User, **fields: str | Unset) -> User:
+    changed = assign(user, **fields)
     if changed:
         with constraint_as_field_error(FieldError.single("email", messages.EMAIL_TAKEN)):
             user.save(update_fields=changed)

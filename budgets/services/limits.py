@@ -15,7 +15,7 @@ from budgets import messages
 from budgets.models import SpendingLimit
 from budgets.selectors.limits import spending_limit_get
 from budgets.services.locking import lock_budgets, lock_categories
-from project.errors import FieldError, NotFound, constraint_as_field_error
+from project.errors import FieldError, NotFound, Precondition, constraint_as_field_error
 from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 
 
@@ -52,8 +52,10 @@ def spending_limit_update(
     category: int | Unset = UNSET,
     month: dt.date | Unset = UNSET,
     amount: Decimal | Unset = UNSET,
+    precondition: Precondition | None = None,
 ) -> SpendingLimit:
-    """PUT passes every field, PATCH only those sent (``UNSET`` ones are left alone)."""
+    """PUT passes every field, PATCH only those sent (``UNSET`` ones are left alone).
+    ``precondition`` (If-Match) runs on the locked limit before anything changes."""
     with transaction.atomic():
         current = spending_limit_get(user=user, budget_id=budget_id, limit_id=limit_id)
         _lock_budget(user=user, budget_id=budget_id)
@@ -71,6 +73,8 @@ def spending_limit_update(
             raise Retry  # moved to a category we did not lock
         if category is not UNSET and category not in found:
             raise FieldError.single("category", messages.CATEGORY_NOT_FOUND)
+        if precondition is not None:  # after the input checks: those are a 400 regardless
+            precondition(limit)
         changed = assign(limit, category_id=category, month=month, amount=amount)
         if changed:
             with constraint_as_field_error(_limit_exists):
@@ -79,6 +83,16 @@ def spending_limit_update(
 
 
 @retry_on_conflict
-def spending_limit_delete(*, user, budget_id: int, limit_id: int) -> None:
+def spending_limit_delete(
+    *, user, budget_id: int, limit_id: int, precondition: Precondition | None = None
+) -> None:
+    """A limit has no children: only its own row is locked (by the DELETE, or first,
+    when ``precondition`` (If-Match) must see the version it deletes)."""
     with transaction.atomic():
-        spending_limit_get(user=user, budget_id=budget_id, limit_id=limit_id).delete()
+        limit = spending_limit_get(user=user, budget_id=budget_id, limit_id=limit_id)
+        if precondition is not None:
+            limit = SpendingLimit.objects.select_for_update().filter(pk=limit.pk).first()
+            if limit is None:  # deleted meanwhile (or with its budget or category)
+                raise NotFound
+            precondition(limit)
+        limit.delete()

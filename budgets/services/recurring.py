@@ -37,7 +37,7 @@ from budgets.models import RecurringRule, Transaction
 from budgets.selectors.common import get_or_not_found
 from budgets.services.locking import lock_budgets, lock_categories, reference_errors
 from budgets.services.transactions import NewTransaction, transaction_bulk_create
-from project.errors import FieldError, NotFound
+from project.errors import FieldError, NotFound, Precondition, PreconditionFailed
 from project.services import UNSET, Retry, Unset, assign, retry_on_conflict
 from users.models import User
 
@@ -149,9 +149,11 @@ def recurring_rule_update(
     frequency: str | Unset = UNSET,
     interval: int | Unset = UNSET,
     today: dt.date | None = None,
+    precondition: Precondition | None = None,
 ) -> RecurringRule:
     """PUT passes every field, PATCH those sent. Only occurrences after the rule's
-    ``last_posted_date`` follow the change; posted transactions stay as they are."""
+    ``last_posted_date`` follow the change; posted transactions stay as they are.
+    ``precondition`` (If-Match) runs on the locked rule before anything changes."""
     today = today or timezone.localdate()
     with transaction.atomic():
         _lock_user(user)  # no other rule write or poster of this user runs meanwhile
@@ -167,6 +169,9 @@ def recurring_rule_update(
         rule = locked.filter(pk=rule_id).first()
         if rule is None:  # its budget was deleted meanwhile
             raise NotFound
+        # Checked on the rule as it is now, but answered after the input checks below:
+        # invalid input is a 400 whatever the If-Match.
+        stale = _failed(precondition, rule)
         changed = assign(
             rule,
             budget_id=budget,
@@ -180,18 +185,36 @@ def recurring_rule_update(
         )
         if changed:
             _check_and_schedule(rule, errors=errors, today=today)
+        if stale is not None:
+            raise stale
+        if changed:
             rule.save(update_fields=[*changed, "next_due_date", "updated_at"])
             _refresh_user_next_due(user)
     return rule
 
 
+def _failed(precondition: Precondition | None, rule: RecurringRule) -> PreconditionFailed | None:
+    if precondition is not None:
+        try:
+            precondition(rule)
+        except PreconditionFailed as exc:
+            return exc
+    return None
+
+
 @retry_on_conflict
-def recurring_rule_delete(*, user, rule_id: int) -> None:
-    """Deletes the rule; the transactions it posted stay, unlinked."""
+def recurring_rule_delete(*, user, rule_id: int, precondition: Precondition | None = None) -> None:
+    """Deletes the rule; the transactions it posted stay, unlinked. ``precondition``
+    (If-Match) runs on the rule once it is locked."""
     with transaction.atomic():
         _lock_user(user)
         rule = get_or_not_found(RecurringRule.objects.for_user(user), rule_id)
         lock_budgets(user=user, ids=[rule.budget_id])  # the parent before the rule
+        if precondition is not None:
+            rule = RecurringRule.objects.select_for_update().filter(pk=rule.pk).first()
+            if rule is None:  # its budget was deleted meanwhile
+                raise NotFound
+            precondition(rule)
         rule.delete()
         _refresh_user_next_due(user)
 

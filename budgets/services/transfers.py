@@ -24,7 +24,7 @@ from budgets.services.transactions import (
     transactions_insert,
     transactions_unlink_transfers,
 )
-from project.errors import FieldError, NotFound
+from project.errors import FieldError, NotFound, Precondition
 from project.services import UNSET, Unset, assign, retry_on_conflict
 
 
@@ -75,15 +75,18 @@ def transfer_create(
         return transfer_get(user=user, transfer_id=transfer.pk)
 
 
-def _lock(*, user, transfer_id: int) -> Transfer:
+def _lock(*, user, transfer_id: int, precondition: Precondition | None = None) -> Transfer:
     """Lock both budgets of the transfer, then the transfer. A transfer never changes
     budgets, so reading them first without a lock is safe; if one was deleted
-    meanwhile, the transfer went with it (not found)."""
+    meanwhile, the transfer went with it (not found). ``precondition`` (If-Match) then
+    runs on the transfer as a GET shows it (read again under the lock, with its legs)."""
     current = transfer_get(user=user, transfer_id=transfer_id)
     lock_budgets(user=user, ids=[current.from_budget_id, current.to_budget_id])
     transfer = lock_transfer(user=user, transfer_id=transfer_id)
     if transfer is None:
         raise NotFound
+    if precondition is not None:
+        precondition(transfer_get(user=user, transfer_id=transfer_id))
     return transfer
 
 
@@ -95,10 +98,12 @@ def transfer_update(
     amount: Decimal | Unset = UNSET,
     date: dt.date | Unset = UNSET,
     description: str | Unset = UNSET,
+    precondition: Precondition | None = None,
 ) -> Transfer:
-    """Both legs follow: -amount / +amount, the same date and description."""
+    """Both legs follow: -amount / +amount, the same date and description.
+    ``precondition`` (If-Match) runs on the transfer once it is locked."""
     with transaction.atomic():
-        transfer = _lock(user=user, transfer_id=transfer_id)
+        transfer = _lock(user=user, transfer_id=transfer_id, precondition=precondition)
         changed = assign(transfer, amount=amount, date=date, description=description)
         if changed:
             transfer.save(update_fields=[*changed, "updated_at"])
@@ -109,10 +114,10 @@ def transfer_update(
 
 
 @retry_on_conflict
-def transfer_delete(*, user, transfer_id: int) -> None:
-    """Deletes the transfer and both its legs."""
+def transfer_delete(*, user, transfer_id: int, precondition: Precondition | None = None) -> None:
+    """Deletes the transfer and both its legs (``precondition``: as in ``transfer_update``)."""
     with transaction.atomic():
-        transfer = _lock(user=user, transfer_id=transfer_id)
+        transfer = _lock(user=user, transfer_id=transfer_id, precondition=precondition)
         for leg in lock_transfer_legs(transfer=transfer):
             transaction_remove(leg)
         transfer.delete()

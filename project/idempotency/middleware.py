@@ -130,6 +130,15 @@ class IdempotencyMiddleware:
 
     def _run_once(self, request: HttpRequest, key: str, fingerprint: str) -> HttpResponse:
         scope = request_scope(request)
+        digest = services.key_digest(scope=scope, path=request.path, key=key)
+        with services.key_running(digest) as free:
+            if not free:
+                return errors.detail_response(messages.IN_PROGRESS, 409)
+            return self._run_in_transaction(request, scope, key, fingerprint)
+
+    def _run_in_transaction(
+        self, request: HttpRequest, scope: str, key: str, fingerprint: str
+    ) -> HttpResponse:
         with transaction.atomic():
             try:
                 row, replay = services.key_claim(

@@ -8,13 +8,22 @@ request's own writes, so the key row and those writes commit or roll back togeth
 
 import datetime as dt
 import hashlib
+import os
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: threads of one process only
+    fcntl = None
 
 from project.idempotency.models import IdempotencyKey
 
@@ -67,9 +76,8 @@ def _try_lock(digest: str) -> bool:
     """PostgreSQL: take a transaction-scoped advisory lock on the key without waiting.
 
     A second request with the same key while the first is still running gets False at
-    once (409) instead of queueing behind the first one's uncommitted row. SQLite needs
-    none: its write transactions (BEGIN IMMEDIATE) already run one at a time, so a
-    duplicate waits for the first to commit and then finds its stored answer.
+    once (409) instead of queueing behind the first one's uncommitted row. On SQLite,
+    ``key_running`` has already made sure of that before the transaction began.
     """
     if connection.vendor != "postgresql":
         return True
@@ -83,6 +91,85 @@ def _try_lock(digest: str) -> bool:
 def _lock_id(digest: str) -> int:
     """32 bits of the key's digest: the second half of its advisory lock key."""
     return int.from_bytes(bytes.fromhex(digest[:8]), "big", signed=True)
+
+
+# --- SQLite: "a request with this key is running", across the processes of one machine ----
+#
+# SQLite runs one write transaction at a time (BEGIN IMMEDIATE), so a duplicate cannot
+# see the first request's claim: it would queue behind it for the database's write lock
+# and then replay. The draft and the contract want a 409 at once instead (and a worker not
+# tied up for as long as the first request runs). Every worker that shares the SQLite file
+# runs on the machine that holds it, so a lock on one byte of a file beside it, at an
+# offset taken from the key's digest, tells them apart: POSIX record locks are per process
+# and vanish with it (a crashed worker leaves nothing stale), and a set guards the threads
+# of one process. Offsets span 60 bits: two running keys practically never share one.
+
+_running_here: set[str] = set()
+_running_here_lock = threading.Lock()
+_lock_files: dict[str, int] = {}
+
+
+def sqlite_lock_path(database_name: str) -> Path | None:
+    """The lock file beside a SQLite database file, or None for an in-memory one."""
+    name = str(database_name)
+    if not name or name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
+        return None
+    return Path(f"{name}-idempotency.lock")
+
+
+def lock_offset(digest: str) -> int:
+    return int(digest[:15], 16)
+
+
+def _lock_file(path: Path) -> int | None:
+    """The process's descriptor of the lock file (call with ``_running_here_lock`` held),
+    or None when it cannot be opened: then the database answers (a 503 if it cannot be
+    opened either). Opened once per process and never closed: closing any descriptor of
+    the file would drop every lock the process holds on it."""
+    key = str(path)
+    if key not in _lock_files:
+        try:
+            _lock_files[key] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return None
+    return _lock_files[key]
+
+
+@contextmanager
+def key_running(digest: str) -> Iterator[bool]:
+    """Around the whole keyed request, transaction and commit included: yields False when
+    another request with this key is running right now (SQLite; on PostgreSQL
+    ``key_claim``'s advisory lock answers that, and this always yields True)."""
+    path = None
+    if connection.vendor == "sqlite":
+        path = sqlite_lock_path(connection.settings_dict["NAME"])
+    if path is None:
+        yield True
+        return
+    with _running_here_lock:
+        if digest in _running_here:  # another thread of this process
+            free = False
+        else:
+            _running_here.add(digest)
+            free = True
+            fd = _lock_file(path) if fcntl is not None else None
+    if not free:
+        yield False
+        return
+    locked_fd = None
+    try:
+        if fd is not None:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, lock_offset(digest))
+                locked_fd = fd
+            except OSError:  # another process holds it
+                free = False
+        yield free
+    finally:
+        if locked_fd is not None:
+            fcntl.lockf(locked_fd, fcntl.LOCK_UN, 1, lock_offset(digest))
+        with _running_here_lock:
+            _running_here.discard(digest)
 
 
 def key_purge_expired(*, now: dt.datetime | None = None, limit: int | None = PURGE_BATCH) -> int:

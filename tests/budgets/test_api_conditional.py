@@ -1,25 +1,45 @@
-"""ETag, If-None-Match and If-Match on budgets, categories and transactions over HTTP.
+"""ETag, If-None-Match and If-Match on every single object (budgets, categories,
+transactions, recurring rules, transfers, spending limits) over HTTP.
 
 The concurrent case (two clients sending the same ETag at once) runs over real HTTP in
 tests/test_clients_http.py.
 """
 
+import datetime as dt
 import hashlib
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from budgets.models import Budget, Category, Transaction
+from budgets.models import Budget, Category, RecurringRule, SpendingLimit, Transaction, Transfer
+from budgets.services.limits import spending_limit_create
+from budgets.services.recurring import recurring_rule_create
+from budgets.services.transfers import transfer_create
 from project.errors import PRECONDITION_FAILED
 from tests.conftest import make_budget, make_category, make_transaction
 
-KINDS = ["budget", "category", "transaction"]
+KINDS = ["budget", "category", "transaction", "rule", "transfer", "limit"]
+MODELS = {
+    "budget": Budget,
+    "category": Category,
+    "transaction": Transaction,
+    "rule": RecurringRule,
+    "transfer": Transfer,
+    "limit": SpendingLimit,
+}
 PATCHES = {
     "budget": {"title": "Renamed"},
     "category": {"name": "Renamed"},
     "transaction": {"description": "Renamed"},
+    "rule": {"description": "Renamed"},
+    "transfer": {"description": "Renamed"},
+    "limit": {"amount": "42.00"},
 }
+# Every (kind, method) that replaces or updates: a transfer has no PUT.
+WRITES = [(k, m) for k in KINDS for m in ("put", "patch") if (k, m) != ("transfer", "put")]
+FUTURE = dt.date.today() + dt.timedelta(days=30)
 
 
 @pytest.fixture
@@ -30,11 +50,41 @@ def objects(user):
         "budget": budget,
         "category": category,
         "transaction": make_transaction(budget, category=category),
+        # Starts in the future: nothing is posted, so reads post nothing either.
+        "rule": recurring_rule_create(
+            user=user,
+            budget=budget.id,
+            amount=Decimal("-5.00"),
+            start_date=FUTURE,
+            frequency="monthly",
+        ),
+        "transfer": transfer_create(
+            user=user,
+            from_budget=budget.id,
+            to_budget=make_budget(user, title="Savings").id,
+            amount=Decimal("5.00"),
+            date=dt.date(2026, 2, 1),
+        ),
+        "limit": spending_limit_create(
+            user=user,
+            budget_id=budget.id,
+            category=category.id,
+            month=dt.date(2026, 2, 1),
+            amount=Decimal("100.00"),
+        ),
     }
 
 
 def path(kind, obj) -> str:
-    plural = {"budget": "budgets", "category": "categories", "transaction": "transactions"}
+    if kind == "limit":
+        return f"/api/budgets/{obj.budget_id}/limits/{obj.id}/"
+    plural = {
+        "budget": "budgets",
+        "category": "categories",
+        "transaction": "transactions",
+        "rule": "recurring",
+        "transfer": "transfers",
+    }
     return f"/api/{plural[kind]}/{obj.id}/"
 
 
@@ -48,7 +98,18 @@ def put_body(kind, objects) -> dict:
             "date": "2026-02-02",
             "category": None,
         },
+        "rule": {
+            "budget": objects["budget"].id,
+            "amount": "-7.00",
+            "start_date": FUTURE.isoformat(),
+            "frequency": "weekly",
+        },
+        "limit": {"category": objects["category"].id, "month": "2026-03", "amount": "50.00"},
     }[kind]
+
+
+def write_body(kind, method, objects) -> dict:
+    return put_body(kind, objects) if method == "put" else PATCHES[kind]
 
 
 def body_etag(content: bytes) -> str:
@@ -56,8 +117,7 @@ def body_etag(content: bytes) -> str:
 
 
 def model_state(kind, obj):
-    model = {"budget": Budget, "category": Category, "transaction": Transaction}[kind]
-    return model.objects.filter(pk=obj.pk).values().first()
+    return MODELS[kind].objects.filter(pk=obj.pk).values().first()
 
 
 # --- ETag and If-None-Match --------------------------------------------------------------
@@ -150,10 +210,9 @@ def test_a_plain_read_costs_two_queries(auth_client, objects, kind, django_asser
 # --- If-Match on writes --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("method", ["put", "patch"])
+@pytest.mark.parametrize(("kind", "method"), WRITES)
 def test_writes_answer_the_new_etag(auth_client, objects, kind, method):
-    body = put_body(kind, objects) if method == "put" else PATCHES[kind]
+    body = write_body(kind, method, objects)
 
     response = getattr(auth_client, method)(path(kind, objects[kind]), body)
 
@@ -162,14 +221,13 @@ def test_writes_answer_the_new_etag(auth_client, objects, kind, method):
     assert auth_client.get(path(kind, objects[kind]))["ETag"] == response["ETag"]
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("method", ["put", "patch"])
+@pytest.mark.parametrize(("kind", "method"), WRITES)
 @pytest.mark.parametrize(
     "header", ["{etag}", '"other", {etag}', "*"], ids=["exact", "list", "star"]
 )
 def test_if_match_with_the_current_etag_writes(auth_client, objects, kind, method, header):
     etag = auth_client.get(path(kind, objects[kind]))["ETag"]
-    body = put_body(kind, objects) if method == "put" else PATCHES[kind]
+    body = write_body(kind, method, objects)
 
     response = getattr(auth_client, method)(
         path(kind, objects[kind]), body, HTTP_IF_MATCH=header.format(etag=etag)
@@ -179,8 +237,7 @@ def test_if_match_with_the_current_etag_writes(auth_client, objects, kind, metho
     assert response["ETag"] != etag
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+@pytest.mark.parametrize(("kind", "method"), [*WRITES, *((k, "delete") for k in KINDS)])
 @pytest.mark.parametrize(
     "header", ['"0123"', "W/{etag}", "{bare}", ""], ids=["stale", "weak", "unquoted", "empty"]
 )
@@ -189,7 +246,7 @@ def test_if_match_with_a_stale_etag_is_a_412_and_changes_nothing(
 ):
     etag = auth_client.get(path(kind, objects[kind]))["ETag"]
     before = model_state(kind, objects[kind])
-    body = {"put": put_body(kind, objects), "patch": PATCHES[kind], "delete": None}[method]
+    body = None if method == "delete" else write_body(kind, method, objects)
 
     response = getattr(auth_client, method)(
         path(kind, objects[kind]),
@@ -199,6 +256,29 @@ def test_if_match_with_a_stale_etag_is_a_412_and_changes_nothing(
 
     assert response.status_code == 412
     assert response.json() == {"detail": PRECONDITION_FAILED}
+    assert model_state(kind, objects[kind]) == before
+
+
+INVALID_PATCHES = {
+    "budget": ({"title": ""}, "title"),
+    "category": ({"name": ""}, "name"),
+    # Ids the database must look up: the service's check, still before the precondition.
+    "transaction": ({"category": 0}, "category"),
+    "rule": ({"category": 0}, "category"),
+    "transfer": ({"amount": "0"}, "amount"),
+    "limit": ({"category": 0}, "category"),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_invalid_input_is_a_400_whatever_if_match_says(auth_client, objects, kind):
+    body, field = INVALID_PATCHES[kind]
+    before = model_state(kind, objects[kind])
+
+    response = auth_client.patch(path(kind, objects[kind]), body, HTTP_IF_MATCH='"0123"')
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()
     assert model_state(kind, objects[kind]) == before
 
 
@@ -259,11 +339,22 @@ def test_a_transaction_moved_under_if_match_checks_the_version_it_moves(auth_cli
     assert Transaction.objects.get(pk=tx.pk).budget_id == objects["budget"].id
 
 
-@pytest.mark.parametrize("kind", ["budget", "category", "transaction"])
-def test_if_match_costs_no_query_as_the_locked_row_is_the_representation(
-    auth_client, objects, kind
+@pytest.mark.parametrize(
+    ("kind", "extra"),
+    [
+        ("budget", 0),
+        ("category", 0),
+        ("transaction", 0),
+        ("rule", 0),
+        ("transfer", 1),
+        ("limit", 0),
+    ],
+)
+def test_if_match_costs_a_query_only_where_the_locked_row_is_not_the_representation(
+    auth_client, objects, kind, extra
 ):
-    """Each locked row is the whole representation (a budget's balance is stored on it)."""
+    """A transfer's legs are read again under the lock; every other locked row is the
+    whole representation (a budget's balance is stored on it)."""
     plain = _queries(lambda: auth_client.patch(path(kind, objects[kind]), PATCHES[kind]))
     etag = auth_client.get(path(kind, objects[kind]))["ETag"]
 
@@ -271,7 +362,7 @@ def test_if_match_costs_no_query_as_the_locked_row_is_the_representation(
         lambda: auth_client.patch(path(kind, objects[kind]), PATCHES[kind], HTTP_IF_MATCH=etag)
     )
 
-    assert checked == plain
+    assert checked == plain + extra
 
 
 def _queries(request) -> int:
@@ -284,23 +375,45 @@ def _queries(request) -> int:
 # --- OpenAPI ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("plural", ["budgets", "categories", "transactions"])
-def test_conditional_headers_and_answers_are_documented(plural):
+SINGLE_OBJECT_PATHS = [
+    "/api/budgets/{budget_id}/",
+    "/api/categories/{category_id}/",
+    "/api/transactions/{transaction_id}/",
+    "/api/recurring/{rule_id}/",
+    "/api/transfers/{transfer_id}/",
+    "/api/budgets/{budget_id}/limits/{limit_id}/",
+]
+
+
+@pytest.mark.parametrize("template", SINGLE_OBJECT_PATHS)
+def test_conditional_headers_and_answers_are_documented(template):
     from tests.test_openapi import PATHS
 
-    item = PATHS[f"/api/{plural}/{{{plural[:-1] if plural != 'categories' else 'category'}_id}}/"]
+    item = PATHS[template]
     get = item["get"]
     assert _header_params(get) == {"If-None-Match"}
     assert "304" in get["responses"] and "content" not in get["responses"]["304"]
     assert "ETag" in get["responses"]["200"]["headers"]
     assert "ETag" in get["responses"]["304"]["headers"]
-    for method in ("put", "patch", "delete"):
+    writes = {"put", "patch"} & set(item)
+    for method in (*writes, "delete"):
         assert _header_params(item[method]) == {"If-Match"}
         assert item[method]["responses"]["412"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorOut"
         }
-    for method in ("put", "patch"):
+    for method in writes:
         assert item[method]["responses"]["200"]["headers"]["ETag"]["required"] is True
+
+
+def test_every_single_object_route_is_conditional():
+    """Routes added later take the headers too: a PUT, PATCH or DELETE that ignored
+    If-Match would silently overwrite what the client has not seen (RFC 9110 §13.1.1)."""
+    from tests.test_openapi import PATHS
+
+    for template, item in PATHS.items():
+        for method in {"put", "patch", "delete"} & set(item):
+            assert "If-Match" in _header_params(item[method]), (method, template)
+    assert {t for t, item in PATHS.items() if "delete" in item} == set(SINGLE_OBJECT_PATHS)
 
 
 def _header_params(operation) -> set[str]:

@@ -1,6 +1,7 @@
 """Idempotency-Key on POST, through Django's client (real URLconf and middleware).
 
-Concurrency (409, 40 racing duplicates) is exercised over real HTTP in test_http.py.
+Concurrency (409, 40 racing duplicates) is exercised over real HTTP in
+tests/test_clients_http.py.
 """
 
 import datetime as dt
@@ -455,3 +456,50 @@ def test_the_app_keeps_its_label_and_table_under_project(db):
     assert MigrationRecorder.Migration.objects.filter(
         app="idempotency", name="0001_initial"
     ).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite: the key's file lock")
+def test_on_sqlite_a_running_key_is_busy_for_other_threads_and_processes(tmp_path, monkeypatch):
+    """``key_running`` around a keyed request: a second request with the key, from this
+    process (another thread) or another one, is told at once that it runs (409)."""
+    import subprocess
+    import sys
+
+    from project.idempotency.services import key_running, lock_offset, sqlite_lock_path
+
+    database = tmp_path / "db.sqlite3"
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(database))
+    digest = key_digest(scope="user:1", path="/api/budgets/", key=KEY)
+    hold = (
+        "import fcntl, os, sys, time;"
+        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT);"
+        "fcntl.lockf(fd, fcntl.LOCK_EX, 1, int(sys.argv[2]));"
+        "print('held', flush=True); time.sleep(30)"
+    )
+
+    with key_running(digest) as first, key_running(digest) as second:
+        assert (first, second) == (True, False)
+    with key_running(digest) as after:
+        assert after is True
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            hold,
+            str(sqlite_lock_path(str(database))),
+            str(lock_offset(digest)),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with key_running(digest) as elsewhere:
+            assert elsewhere is False
+        with key_running(key_digest(scope="user:1", path="/api/budgets/", key="other")) as other:
+            assert other is True
+    finally:
+        holder.kill()
+        holder.wait()
+    with key_running(digest) as released:
+        assert released is True

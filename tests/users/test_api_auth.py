@@ -1,13 +1,14 @@
 """Registration, tokens, profile, password change and logout over HTTP."""
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.test import override_settings
 from ninja_jwt.token_blacklist.models import BlacklistedToken
 from ninja_jwt.tokens import AccessToken, RefreshToken
 
-from project.errors import AuthFailed
+from project.errors import PRECONDITION_FAILED, AuthFailed
 from tests.conftest import PASSWORD, ApiClient, bearer
 from users import messages
 from users.auth import JWTAuth, bearer_user
@@ -326,6 +327,58 @@ def test_me_patch_keeps_own_email_in_other_case(auth_client, user):
     response = auth_client.patch("/api/users/me/", {"email": "ALICE@example.com"})
 
     assert response.status_code == 200
+
+
+# The profile is a single object like a budget: ETag, If-None-Match, If-Match.
+
+
+def _body_etag(content: bytes) -> str:
+    return f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+
+
+def test_me_carries_an_etag_and_answers_304_at_no_extra_query(
+    auth_client, user, django_assert_num_queries
+):
+    first = auth_client.get("/api/users/me/")
+    assert first["ETag"] == _body_etag(first.content)
+
+    with django_assert_num_queries(1):  # the user row, read by authentication anyway
+        again = auth_client.get("/api/users/me/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert (again.status_code, again.content, again["ETag"]) == (304, b"", first["ETag"])
+    assert "Content-Type" not in again
+
+
+def test_me_patch_under_a_stale_if_match_is_a_412_and_changes_nothing(auth_client, user):
+    etag = auth_client.get("/api/users/me/")["ETag"]
+    # Another tab changes the profile in between.
+    assert auth_client.patch("/api/users/me/", {"first_name": "Tab"}).status_code == 200
+
+    stale = auth_client.patch("/api/users/me/", {"email": "stale@example.com"}, HTTP_IF_MATCH=etag)
+
+    assert (stale.status_code, stale.json()) == (412, {"detail": PRECONDITION_FAILED})
+    assert User.objects.get(pk=user.pk).email == "alice@example.com"
+
+
+@pytest.mark.parametrize("email", ["0", "mallory@example.com"], ids=["malformed", "taken"])
+def test_me_patch_with_an_invalid_email_is_a_400_whatever_if_match_says(
+    auth_client, user, other_user, email
+):
+    response = auth_client.patch("/api/users/me/", {"email": email}, HTTP_IF_MATCH='"0123"')
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["email"]
+
+
+def test_me_patch_under_the_current_if_match_writes_and_answers_the_new_etag(auth_client, user):
+    etag = auth_client.get("/api/users/me/")["ETag"]
+
+    response = auth_client.patch("/api/users/me/", {"last_name": "Liddell"}, HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 200
+    assert response["ETag"] == _body_etag(response.content) != etag
+    assert auth_client.get("/api/users/me/")["ETag"] == response["ETag"]
+    assert User.objects.get(pk=user.pk).last_name == "Liddell"
 
 
 # --- Password change and logout -------------------------------------------------------
