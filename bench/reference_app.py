@@ -190,7 +190,9 @@ USER_SQL = (
     'SELECT "users_user"."id", "users_user"."password", "users_user"."last_login", '
     '"users_user"."is_superuser", "users_user"."username", "users_user"."first_name", '
     '"users_user"."last_name", "users_user"."email", "users_user"."is_staff", '
-    '"users_user"."is_active", "users_user"."date_joined" FROM "users_user" '
+    '"users_user"."is_active", "users_user"."date_joined", "users_user"."username_key", '
+    '"users_user"."email_key", "users_user"."recurring_next_due", '
+    '"users_user"."session_generation" FROM "users_user" '
     'WHERE ("users_user"."is_active" AND "users_user"."id" = %s) '
     'ORDER BY "users_user"."id" ASC LIMIT 1'
 )
@@ -211,7 +213,8 @@ def authenticate(environ) -> tuple:
     if claims.get("token_type") != "access" or "jti" not in claims or type(user_id) is not int:
         raise unauthorized("Given token not valid for any token type")
     user = db.one(USER_SQL, (user_id,))
-    if user is None:
+    # The session generation (users/tokens.py): a token from before a logout-all is over.
+    if user is None or claims.get("sgen", 0) != user[14]:
         raise unauthorized("Given token not valid for any token type")
     return user
 
@@ -308,14 +311,87 @@ def _figures(income, spent, net, count) -> dict:
     }
 
 
+def _month_key(value) -> str:
+    return (value if isinstance(value, str) else value.isoformat())[:7]
+
+
+def _month_end(value) -> dt.date:
+    first = dt.date.fromisoformat(day(value)[:10]).replace(day=1)
+    return (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _date_param(value: dt.date):
+    return value.isoformat() if db.sqlite else value
+
+
+def _limit_figures(budget_id: int, zero) -> list[dict]:
+    """The spending limits and their months' spending: two queries, as the API sends."""
+    limits = db.all(
+        'SELECT "budgets_spendinglimit"."category_id" AS "category_id", '
+        '"budgets_category"."name" AS "category__name", "budgets_spendinglimit"."month" AS '
+        '"month", "budgets_spendinglimit"."amount" AS "amount" FROM "budgets_spendinglimit" '
+        'INNER JOIN "budgets_category" ON ("budgets_spendinglimit"."category_id" = '
+        '"budgets_category"."id") WHERE "budgets_spendinglimit"."budget_id" = %s '
+        'ORDER BY 3 ASC, "budgets_category"."name_key" ASC, 1 ASC',
+        (budget_id,),
+    )
+    month = db.month.format(col='"budgets_transaction"."date"')
+    sql = (
+        f'SELECT "budgets_transaction"."category_id" AS "category_id", {month} AS "month", '
+        f'{_sums_spent()} FROM "budgets_transaction" WHERE ({{categories}}'
+        '"budgets_transaction"."date" BETWEEN {date} AND {date} AND '
+        '"budgets_transaction"."amount" < %s AND "budgets_transaction"."budget_id" = %s AND '
+        '"budgets_transaction"."transfer_id" IS NULL) GROUP BY 1, 2'
+    ).replace("{date}", "%s" if db.sqlite else "%s::date")
+    if limits:
+        ids = sorted({row[0] for row in limits})
+        categories = (
+            '"budgets_transaction"."category_id" IN (' + ", ".join(["%s"] * len(ids)) + ") AND "
+        )
+        params = [*ids, _date_param(limits[0][2]), _date_param(_month_end(limits[-1][2]))]
+    else:  # the API's empty range: no rows, yet the same number of queries
+        categories, params = "", [_date_param(dt.date.max), _date_param(dt.date.min)]
+    spending = db.all(sql.format(categories=categories), (*params, zero, budget_id))
+    spent = {(cat, _month_key(m)): cents(-total) for cat, m, total in spending}
+    figures = []
+    for cat, name, m, amount in limits:
+        limit = amount if isinstance(amount, decimal.Decimal) else _SQLITE_DECIMAL(amount)
+        money_spent = spent.get((cat, _month_key(m)), cents(0))
+        figures.append(
+            {
+                "category": cat,
+                "name": name,
+                "month": _month_key(m),
+                "limit": money(limit),
+                "spent": money(money_spent),
+                "remaining": money(limit - money_spent),
+            }
+        )
+    return figures
+
+
+def _sums_spent() -> str:
+    cents_sql = db.cents.format(col='"budgets_transaction"."amount"')
+    return f'COALESCE(SUM({cents_sql}), 0) AS "spent"'
+
+
 def budget_summary(environ, user, query, budget_id: int):
     budget = _budget_row(user, budget_id)
     zero = "0" if db.sqlite else 0  # Django sends the comparison value as a parameter
     amount = '"budgets_transaction"."amount"'
     month = db.month.format(col='"budgets_transaction"."date"')
+    ordinary = '("budgets_transaction"."budget_id" = %s AND "budgets_transaction"."transfer_id" '
     months = db.all(
         f'SELECT {month} AS "month", {_sums(amount)} FROM "budgets_transaction" '
-        'WHERE "budgets_transaction"."budget_id" = %s GROUP BY 1 ORDER BY 1 ASC',
+        f"WHERE {ordinary}IS NULL) GROUP BY 1 ORDER BY 1 ASC",
+        (zero, zero, budget[0]),
+    )
+    c = db.cents.format(col=amount)
+    moved_in, moved_out, moved = db.one(
+        f'SELECT COALESCE(SUM({c}) FILTER (WHERE {amount} > %s), 0) AS "moved_in", '
+        f'COALESCE(SUM({c}) FILTER (WHERE {amount} < %s), 0) AS "moved_out", '
+        'COUNT("budgets_transaction"."id") AS "count" FROM "budgets_transaction" '
+        f"WHERE {ordinary}IS NOT NULL)",
         (zero, zero, budget[0]),
     )
     categories = db.all(
@@ -323,15 +399,12 @@ def budget_summary(environ, user, query, budget_id: int):
         f'"budgets_category"."name" AS "category__name", {_sums(amount)} '
         'FROM "budgets_transaction" LEFT OUTER JOIN "budgets_category" '
         'ON ("budgets_transaction"."category_id" = "budgets_category"."id") '
-        'WHERE "budgets_transaction"."budget_id" = %s '
+        f"WHERE {ordinary}IS NULL) "
         'GROUP BY 1, 2, "budgets_category"."name_key" '
         'ORDER BY "budgets_category"."name_key" ASC NULLS LAST, 1 ASC',
         (zero, zero, budget[0]),
     )
-    by_month = [
-        {"month": (m if isinstance(m, str) else m.isoformat())[:7], **_figures(*rest)}
-        for m, *rest in months
-    ]
+    by_month = [{"month": _month_key(m), **_figures(*rest)} for m, *rest in months]
     initial = budget_out(budget)
     return {
         "budget": budget[0],
@@ -340,11 +413,15 @@ def budget_summary(environ, user, query, budget_id: int):
         "expense_total": money(sum(cents(-row[2]) for row in months)),
         "balance": initial["balance"],
         "transactions_count": sum(row[4] for row in months),
+        "transfers_in": money(cents(moved_in)),
+        "transfers_out": money(cents(-moved_out)),
+        "transfers_count": moved,
         "by_category": [
             {"category": cat, "name": name or "Uncategorized", **_figures(*rest)}
             for cat, name, *rest in categories
         ],
         "by_month": by_month,
+        "limits": _limit_figures(budget[0], zero),
     }
 
 
@@ -364,6 +441,8 @@ def transaction_out(row) -> dict:
         "category": row[4],
         "description": row[6],
         "date": day(row[7]),
+        "recurring_rule": row[8],
+        "transfer": row[10],
         "created_at": timestamp(row[1]),
         "updated_at": timestamp(row[2]),
     }
@@ -382,7 +461,9 @@ def transaction_list(environ, user, query):
         'SELECT "budgets_transaction"."id", "budgets_transaction"."created_at", '
         '"budgets_transaction"."updated_at", "budgets_transaction"."budget_id", '
         '"budgets_transaction"."category_id", "budgets_transaction"."amount", '
-        '"budgets_transaction"."description", "budgets_transaction"."date" '
+        '"budgets_transaction"."description", "budgets_transaction"."date", '
+        '"budgets_transaction"."recurring_rule_id", "budgets_transaction"."recurring_date", '
+        '"budgets_transaction"."transfer_id" '
         + TX_FROM
         + where
         + ' ORDER BY "budgets_transaction"."date" DESC, "budgets_transaction"."created_at" DESC,'
@@ -428,15 +509,14 @@ def transaction_create(environ, user, query):
     try:
         budget = db.one(
             'SELECT "budgets_budget"."id" AS "pk" FROM "budgets_budget" '
-            'WHERE ("budgets_budget"."user_id" = %s AND "budgets_budget"."id" = %s)'
-            + BUDGET_ORDER
-            + db.lock,
+            'WHERE ("budgets_budget"."user_id" = %s AND "budgets_budget"."id" IN (%s)) '
+            "ORDER BY 1 ASC" + db.lock,
             (user[0], budget_id),
         )
         category = category_id is None or db.one(
             'SELECT "budgets_category"."id" AS "pk" FROM "budgets_category" '
-            'WHERE ("budgets_category"."user_id" = %s AND "budgets_category"."id" = %s) '
-            'ORDER BY "budgets_category"."name_key" ASC, "budgets_category"."id" ASC' + db.lock,
+            'WHERE ("budgets_category"."user_id" = %s AND "budgets_category"."id" IN (%s)) '
+            "ORDER BY 1 ASC" + db.lock,
             (user[0], category_id),
         )
         if budget is None or category is None:
@@ -444,8 +524,9 @@ def transaction_create(environ, user, query):
             raise bad_request(field, f"{field.capitalize()} not found.")
         (new_id,) = db.one(
             'INSERT INTO "budgets_transaction" ("created_at", "updated_at", "budget_id", '
-            '"category_id", "amount", "description", "date") VALUES (%s, %s, %s, %s, %s, %s, %s) '
-            'RETURNING "budgets_transaction"."id"',
+            '"category_id", "amount", "description", "date", "recurring_rule_id", '
+            '"recurring_date", "transfer_id") VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL, '
+            'NULL) RETURNING "budgets_transaction"."id"',
             (
                 stamp,
                 stamp,
@@ -467,6 +548,8 @@ def transaction_create(environ, user, query):
         "category": category_id,
         "description": description,
         "date": date,
+        "recurring_rule": None,
+        "transfer": None,
         "created_at": timestamp(now),
         "updated_at": timestamp(now),
     }
