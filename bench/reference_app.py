@@ -5,7 +5,8 @@ HS256, ``token_type == "access"``, a ``jti``, not expired), the database driver 
 same statements the API's ORM sends (one persistent connection per worker, as the API
 keeps on PostgreSQL), and ``json`` writes the same bytes the API answers (key order, money
 as two-decimal strings, timestamps as Django's encoder writes them, absolute
-``next``/``previous`` links). Whatever the API costs above this is framework cost.
+``next``/``previous`` links; compact UTF-8, as the API's orjson renderer writes it).
+Whatever the API costs above this is framework cost.
 
 Scenarios served, and nothing else (everything else is a 404):
 
@@ -584,6 +585,6 @@ def application(environ, start_response):
             raise NOT_FOUND
     except HttpError as exc:
         status, body, headers = exc.status, exc.body, JSON_HEADERS + exc.headers
-    payload = json.dumps(body).encode()
+    payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     start_response(status, [*headers, ("Content-Length", str(len(payload)))])
     return [payload]
