@@ -82,9 +82,10 @@ def main() -> int:
 def _quiet_health_checks(connection) -> bool:
     """Whether the backend skips the health check's round trip while the connection's
     socket is quiet (project/postgresql since issue 15) instead of Django's SELECT 1."""
+    from django.db import connections
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-    own = type(connection).close_if_health_check_failed
+    own = type(connections[connection.alias]).close_if_health_check_failed
     return own is not BaseDatabaseWrapper.close_if_health_check_failed
 
 
