@@ -71,12 +71,22 @@ def main() -> int:
     db = connection.settings_dict
     if not db.get("CONN_MAX_AGE"):
         note = "+ a new database connection per request (CONN_MAX_AGE=0)"
-    elif db.get("CONN_HEALTH_CHECKS"):
+    elif db.get("CONN_HEALTH_CHECKS") and not _quiet_health_checks(connection):
         note = '+ one "SELECT 1" health check per request (CONN_HEALTH_CHECKS)'
     else:
         note = ""
     print(json.dumps({"scenarios": out, "per_request_extra": note}))
     return 0
+
+
+def _quiet_health_checks(connection) -> bool:
+    """Whether the backend skips the health check's round trip while the connection's
+    socket is quiet (project/postgresql since issue 15) instead of Django's SELECT 1."""
+    from django.db import connections
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    own = type(connections[connection.alias]).close_if_health_check_failed
+    return own is not BaseDatabaseWrapper.close_if_health_check_failed
 
 
 def _call_reference(reference, method: str, path: str, body: str | None, seeded: dict):

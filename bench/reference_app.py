@@ -5,7 +5,8 @@ HS256, ``token_type == "access"``, a ``jti``, not expired), the database driver 
 same statements the API's ORM sends (one persistent connection per worker, as the API
 keeps on PostgreSQL), and ``json`` writes the same bytes the API answers (key order, money
 as two-decimal strings, timestamps as Django's encoder writes them, absolute
-``next``/``previous`` links). Whatever the API costs above this is framework cost.
+``next``/``previous`` links; compact UTF-8, as the API's orjson renderer writes it).
+Whatever the API costs above this is framework cost.
 
 Scenarios served, and nothing else (everything else is a 404):
 
@@ -159,7 +160,7 @@ def query_int(query: dict, name: str, default: int, *, low: int = 1, high: int |
 def paginate(environ, query: dict, count_sql: str, page_sql: str, params: list, row_out):
     page = query_int(query, "page", 1)
     size = query_int(query, "page_size", 20, high=100)
-    (count,) = db.one(count_sql, params)
+    count = int(db.one(count_sql, params)[0])  # SUM() of counts is numeric on PostgreSQL
     offset = (page - 1) * size
     if offset >= count and page != 1:
         raise HttpError("404 Not Found", {"detail": "Invalid page."})
@@ -190,7 +191,9 @@ USER_SQL = (
     'SELECT "users_user"."id", "users_user"."password", "users_user"."last_login", '
     '"users_user"."is_superuser", "users_user"."username", "users_user"."first_name", '
     '"users_user"."last_name", "users_user"."email", "users_user"."is_staff", '
-    '"users_user"."is_active", "users_user"."date_joined" FROM "users_user" '
+    '"users_user"."is_active", "users_user"."date_joined", "users_user"."username_key", '
+    '"users_user"."email_key", "users_user"."recurring_next_due", '
+    '"users_user"."session_generation" FROM "users_user" '
     'WHERE ("users_user"."is_active" AND "users_user"."id" = %s) '
     'ORDER BY "users_user"."id" ASC LIMIT 1'
 )
@@ -211,7 +214,8 @@ def authenticate(environ) -> tuple:
     if claims.get("token_type") != "access" or "jti" not in claims or type(user_id) is not int:
         raise unauthorized("Given token not valid for any token type")
     user = db.one(USER_SQL, (user_id,))
-    if user is None:
+    # The session generation (users/tokens.py): a token from before a logout-all is over.
+    if user is None or claims.get("sgen", 0) != user[14]:
         raise unauthorized("Given token not valid for any token type")
     return user
 
@@ -233,9 +237,8 @@ BUDGET_COLUMNS = (
     'SELECT "budgets_budget"."id", "budgets_budget"."created_at", '
     '"budgets_budget"."updated_at", "budgets_budget"."user_id", "budgets_budget"."title", '
     '"budgets_budget"."description", "budgets_budget"."date", '
-    '"budgets_budget"."initial_amount", COALESCE((SELECT COALESCE(SUM({cents}), 0) AS "total" '
-    'FROM "budgets_transaction" U0 WHERE U0."budget_id" = ("budgets_budget"."id") '
-    'GROUP BY U0."budget_id"), 0) AS "transactions_cents" FROM "budgets_budget" '
+    '"budgets_budget"."initial_amount", "budgets_budget"."transactions_cents", '
+    '"budgets_budget"."transactions_count" FROM "budgets_budget" '
 )
 BUDGET_ORDER = (
     ' ORDER BY "budgets_budget"."date" DESC, "budgets_budget"."created_at" DESC, '
@@ -244,7 +247,7 @@ BUDGET_ORDER = (
 
 
 def budget_columns() -> str:
-    return BUDGET_COLUMNS.format(cents=db.cents.format(col='U0."amount"'))
+    return BUDGET_COLUMNS
 
 
 def budget_out(row) -> dict:
@@ -290,61 +293,118 @@ def budget_get(environ, user, query, budget_id: int):
     return budget_out(_budget_row(user, budget_id))
 
 
-def _sums(col: str) -> str:
-    c = db.cents.format(col=col)
-    return (
-        f'COALESCE(SUM({c}) FILTER (WHERE {col} > %s), 0) AS "income", '
-        f'COALESCE(SUM({c}) FILTER (WHERE {col} < %s), 0) AS "spent", '
-        f'COALESCE(SUM({c}), 0) AS "net", COUNT("budgets_transaction"."id") AS "count"'
-    )
-
-
-def _figures(income, spent, net, count) -> dict:
+def _figures(income: int, spent: int, count: int) -> dict:
     return {
         "income": money(cents(income)),
         "expense": money(cents(-spent)),
-        "net": money(cents(net)),
+        "net": money(cents(income + spent)),
         "count": count,
     }
 
 
+def _month_key(value) -> str:
+    return (value if isinstance(value, str) else value.isoformat())[:7]
+
+
+def _add(into: dict, key, cell) -> None:
+    sums = into.setdefault(key, [0, 0, 0])
+    for i, value in enumerate(cell):
+        sums[i] += value
+
+
+def _limit_figures(budget_id: int) -> list[dict]:
+    """The spending limits, then their months' stored spending (only when there are
+    limits): as the API asks."""
+    limits = db.all(
+        'SELECT "budgets_spendinglimit"."category_id" AS "category_id", '
+        '"budgets_category"."name" AS "category__name", "budgets_spendinglimit"."month" AS '
+        '"month", "budgets_spendinglimit"."amount" AS "amount" FROM "budgets_spendinglimit" '
+        'INNER JOIN "budgets_category" ON ("budgets_spendinglimit"."category_id" = '
+        '"budgets_category"."id") WHERE "budgets_spendinglimit"."budget_id" = %s '
+        'ORDER BY 3 ASC, "budgets_category"."name_key" ASC, 1 ASC',
+        (budget_id,),
+    )
+    if not limits:
+        return []
+    ids = sorted({row[0] for row in limits})
+    spending = db.all(
+        'SELECT "budgets_monthtotal"."category_key", "budgets_monthtotal"."month", '
+        '"budgets_monthtotal"."expense_cents" FROM "budgets_monthtotal" WHERE '
+        '("budgets_monthtotal"."budget_id" = %s AND "budgets_monthtotal"."category_key" IN ('
+        + ", ".join(["%s"] * len(ids))
+        + ') AND "budgets_monthtotal"."month" BETWEEN %s AND %s AND '
+        'NOT "budgets_monthtotal"."transfer")',
+        (budget_id, *ids, limits[0][2], limits[-1][2]),
+    )
+    spent = {(cat, _month_key(m)): cents(-total) for cat, m, total in spending}
+    figures = []
+    for cat, name, m, amount in limits:
+        limit = amount if isinstance(amount, decimal.Decimal) else _SQLITE_DECIMAL(amount)
+        money_spent = spent.get((cat, _month_key(m)), cents(0))
+        figures.append(
+            {
+                "category": cat,
+                "name": name,
+                "month": _month_key(m),
+                "limit": money(limit),
+                "spent": money(money_spent),
+                "remaining": money(limit - money_spent),
+            }
+        )
+    return figures
+
+
 def budget_summary(environ, user, query, budget_id: int):
     budget = _budget_row(user, budget_id)
-    zero = "0" if db.sqlite else 0  # Django sends the comparison value as a parameter
-    amount = '"budgets_transaction"."amount"'
-    month = db.month.format(col='"budgets_transaction"."date"')
-    months = db.all(
-        f'SELECT {month} AS "month", {_sums(amount)} FROM "budgets_transaction" '
-        'WHERE "budgets_transaction"."budget_id" = %s GROUP BY 1 ORDER BY 1 ASC',
-        (zero, zero, budget[0]),
+    rows = db.all(
+        'SELECT "budgets_monthtotal"."category_key" AS "category_key", '
+        '"budgets_monthtotal"."month" AS "month", "budgets_monthtotal"."transfer" AS '
+        '"transfer", "budgets_monthtotal"."income_cents" AS "income_cents", '
+        '"budgets_monthtotal"."expense_cents" AS "expense_cents", "budgets_monthtotal"."count" '
+        'AS "count", (SELECT U0."name" AS "name" FROM "budgets_category" U0 WHERE U0."id" = '
+        '("budgets_monthtotal"."category_key") ORDER BY U0."name_key" ASC, U0."id" ASC) AS '
+        '"name", (SELECT U0."name_key" AS "name_key" FROM "budgets_category" U0 WHERE U0."id" '
+        '= ("budgets_monthtotal"."category_key") ORDER BY 1 ASC, U0."id" ASC) AS "name_key" '
+        'FROM "budgets_monthtotal" WHERE "budgets_monthtotal"."budget_id" = %s',
+        (budget[0],),
     )
-    categories = db.all(
-        'SELECT "budgets_transaction"."category_id" AS "category_id", '
-        f'"budgets_category"."name" AS "category__name", {_sums(amount)} '
-        'FROM "budgets_transaction" LEFT OUTER JOIN "budgets_category" '
-        'ON ("budgets_transaction"."category_id" = "budgets_category"."id") '
-        'WHERE "budgets_transaction"."budget_id" = %s '
-        'GROUP BY 1, 2, "budgets_category"."name_key" '
-        'ORDER BY "budgets_category"."name_key" ASC NULLS LAST, 1 ASC',
-        (zero, zero, budget[0]),
-    )
-    by_month = [
-        {"month": (m if isinstance(m, str) else m.isoformat())[:7], **_figures(*rest)}
-        for m, *rest in months
-    ]
+    by_category: dict = {}
+    by_month: dict = {}
+    moved = [0, 0, 0]
+    names: dict = {}
+    for key, month, leg, income, spent, count, name, name_key in rows:
+        cell = (income, spent, count)
+        if leg:
+            for i, value in enumerate(cell):
+                moved[i] += value
+        else:
+            _add(by_category, key, cell)
+            _add(by_month, _month_key(month), cell)
+        if name is not None:
+            names[key] = (name, name_key)
+    months = [{"month": m, **_figures(*by_month[m])} for m in sorted(by_month)]
     initial = budget_out(budget)
+    order = sorted(by_category, key=lambda pk: (pk not in names, names.get(pk, ("", ""))[1], pk))
     return {
         "budget": budget[0],
         "initial_amount": initial["initial_amount"],
-        "income_total": money(sum(cents(row[1]) for row in months)),
-        "expense_total": money(sum(cents(-row[2]) for row in months)),
+        "income_total": money(sum(cents(by_month[m][0]) for m in by_month)),
+        "expense_total": money(sum(cents(-by_month[m][1]) for m in by_month)),
         "balance": initial["balance"],
-        "transactions_count": sum(row[4] for row in months),
+        "transactions_count": sum(by_month[m][2] for m in by_month),
+        "transfers_in": money(cents(moved[0])),
+        "transfers_out": money(cents(-moved[1])),
+        "transfers_count": moved[2],
         "by_category": [
-            {"category": cat, "name": name or "Uncategorized", **_figures(*rest)}
-            for cat, name, *rest in categories
+            {
+                "category": pk or None,
+                "name": names[pk][0] if pk in names else "Uncategorized",
+                **_figures(*by_category[pk]),
+            }
+            for pk in order
         ],
-        "by_month": by_month,
+        "by_month": months,
+        "limits": _limit_figures(budget[0]),
     }
 
 
@@ -364,6 +424,8 @@ def transaction_out(row) -> dict:
         "category": row[4],
         "description": row[6],
         "date": day(row[7]),
+        "recurring_rule": row[8],
+        "transfer": row[10],
         "created_at": timestamp(row[1]),
         "updated_at": timestamp(row[2]),
     }
@@ -372,17 +434,22 @@ def transaction_out(row) -> dict:
 def transaction_list(environ, user, query):
     """Page of the caller's transactions, all of them or one budget's (``budget``)."""
     where, params = TX_MINE, [user[0]]
+    count_where = '"budgets_budget"."user_id" = %s'
     if "budget" in query:
         where = TX_MINE_IN_BUDGET
+        count_where = '("budgets_budget"."user_id" = %s AND "budgets_budget"."id" = %s)'
         params.append(query_int(query, "budget", 0, low=-(2**63)))
     return paginate(
         environ,
         query,
-        f'SELECT COUNT(*) AS "__count" {TX_FROM}{where}',
+        'SELECT COALESCE(SUM("budgets_budget"."transactions_count"), 0) AS "rows" '
+        f'FROM "budgets_budget" WHERE {count_where}',
         'SELECT "budgets_transaction"."id", "budgets_transaction"."created_at", '
         '"budgets_transaction"."updated_at", "budgets_transaction"."budget_id", '
         '"budgets_transaction"."category_id", "budgets_transaction"."amount", '
-        '"budgets_transaction"."description", "budgets_transaction"."date" '
+        '"budgets_transaction"."description", "budgets_transaction"."date", '
+        '"budgets_transaction"."recurring_rule_id", "budgets_transaction"."recurring_date", '
+        '"budgets_transaction"."transfer_id" '
         + TX_FROM
         + where
         + ' ORDER BY "budgets_transaction"."date" DESC, "budgets_transaction"."created_at" DESC,'
@@ -428,24 +495,46 @@ def transaction_create(environ, user, query):
     try:
         budget = db.one(
             'SELECT "budgets_budget"."id" AS "pk" FROM "budgets_budget" '
-            'WHERE ("budgets_budget"."user_id" = %s AND "budgets_budget"."id" = %s)'
-            + BUDGET_ORDER
-            + db.lock,
+            'WHERE ("budgets_budget"."user_id" = %s AND "budgets_budget"."id" IN (%s)) '
+            "ORDER BY 1 ASC" + db.lock,
             (user[0], budget_id),
         )
         category = category_id is None or db.one(
             'SELECT "budgets_category"."id" AS "pk" FROM "budgets_category" '
-            'WHERE ("budgets_category"."user_id" = %s AND "budgets_category"."id" = %s) '
-            'ORDER BY "budgets_category"."name_key" ASC, "budgets_category"."id" ASC' + db.lock,
+            'WHERE ("budgets_category"."user_id" = %s AND "budgets_category"."id" IN (%s)) '
+            "ORDER BY 1 ASC" + db.lock,
             (user[0], category_id),
         )
         if budget is None or category is None:
             field = "budget" if budget is None else "category"
             raise bad_request(field, f"{field.capitalize()} not found.")
+        amount_cents = int(value * 100)
+        db.execute(
+            'UPDATE "budgets_budget" SET "transactions_cents" = ("budgets_budget".'
+            '"transactions_cents" + %s), "transactions_count" = ("budgets_budget".'
+            '"transactions_count" + 1) WHERE "budgets_budget"."id" = %s',
+            (amount_cents, budget_id),
+        )
+        db.execute(
+            'INSERT INTO "budgets_monthtotal" ("budget_id", "category_key", "month", "transfer", '
+            '"income_cents", "expense_cents", "count") VALUES (%s, %s, %s, false, %s, %s, 1) '
+            'ON CONFLICT ("budget_id", "category_key", "month", "transfer") DO UPDATE SET '
+            '"income_cents" = "budgets_monthtotal"."income_cents" + excluded."income_cents", '
+            '"expense_cents" = "budgets_monthtotal"."expense_cents" + excluded."expense_cents", '
+            '"count" = "budgets_monthtotal"."count" + excluded."count"',
+            (
+                budget_id,
+                category_id or 0,
+                date[:8] + "01",
+                max(amount_cents, 0),
+                min(amount_cents, 0),
+            ),
+        )
         (new_id,) = db.one(
             'INSERT INTO "budgets_transaction" ("created_at", "updated_at", "budget_id", '
-            '"category_id", "amount", "description", "date") VALUES (%s, %s, %s, %s, %s, %s, %s) '
-            'RETURNING "budgets_transaction"."id"',
+            '"category_id", "amount", "description", "date", "recurring_rule_id", '
+            '"recurring_date", "transfer_id") VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL, '
+            'NULL) RETURNING "budgets_transaction"."id"',
             (
                 stamp,
                 stamp,
@@ -467,6 +556,8 @@ def transaction_create(environ, user, query):
         "category": category_id,
         "description": description,
         "date": date,
+        "recurring_rule": None,
+        "transfer": None,
         "created_at": timestamp(now),
         "updated_at": timestamp(now),
     }
@@ -501,6 +592,6 @@ def application(environ, start_response):
             raise NOT_FOUND
     except HttpError as exc:
         status, body, headers = exc.status, exc.body, JSON_HEADERS + exc.headers
-    payload = json.dumps(body).encode()
+    payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
     start_response(status, [*headers, ("Content-Length", str(len(payload)))])
     return [payload]

@@ -16,6 +16,7 @@ from budgets.api_transfers import transfers_router
 from project import conditional, errors
 from project.health import router as health_router
 from project.idempotency import openapi as idempotency_openapi
+from project.renderer import JSONRenderer
 from users.api import token_router, users_router
 from users.auth import JWTAuth
 
@@ -62,6 +63,7 @@ api = BudgetTrackerAPI(
     auth=JWTAuth(),
     urls_namespace="api",
     parser=ObjectBodyParser(),
+    renderer=JSONRenderer(),
 )
 
 api.add_router("/users/", users_router)

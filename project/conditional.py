@@ -14,14 +14,13 @@ from typing import Annotated, Any
 from django.http import HttpResponse
 from django.utils.http import parse_etags
 from ninja import Header
-from ninja.renderers import JSONRenderer
 from ninja.responses import Status
 
 from project.errors import Precondition, PreconditionFailed
+from project.renderer import dumps
 from project.schemas import Schema
 
 ETAG_LENGTH = 32  # hex digits of SHA-256 kept: 128 bits
-_renderer = JSONRenderer()
 
 # Typed ``str`` (default None) so the schema says "string": a header is never null.
 IfMatch = Annotated[
@@ -48,12 +47,24 @@ IfNoneMatch = Annotated[
 ]
 
 
+def _rendered(schema: type[Schema], obj: Any) -> tuple[bytes, str]:
+    """``obj`` as the API's JSON body (``schema``'s dump, ninja's renderer) and its ETag."""
+    body = dumps(schema.model_validate(obj).model_dump())
+    return body, f'"{hashlib.sha256(body).hexdigest()[:ETAG_LENGTH]}"'
+
+
 def etag_of(schema: type[Schema], obj: Any) -> str:
     """The strong ETag of ``obj`` as ``schema`` renders it: a hash of the very bytes the
     API sends (same schema dump, same JSON renderer as ninja's responses)."""
-    data = schema.model_validate(obj).model_dump()
-    body = _renderer.render(None, data, response_status=200).encode()
-    return f'"{hashlib.sha256(body).hexdigest()[:ETAG_LENGTH]}"'
+    return _rendered(schema, obj)[1]
+
+
+def _answer(response: HttpResponse, body: bytes, etag: str) -> HttpResponse:
+    # The body is rendered once, for the hash and the answer: ninja passes a returned
+    # HttpResponse through as it is (its temporal response, with any headers set on it).
+    response["ETag"] = etag
+    response.content = body
+    return response
 
 
 def _opaque(tag: str) -> str:
@@ -98,17 +109,15 @@ def not_modified(etag: str) -> HttpResponse:
 def read(response: HttpResponse, schema: type[Schema], obj: Any, if_none_match: str | None):
     """For a GET route: ``obj`` with its ETag, or a 304 when the client's copy is current.
     ``response`` is the route's temporal response (its headers go out with the answer)."""
-    etag = etag_of(schema, obj)
+    body, etag = _rendered(schema, obj)
     if none_match(if_none_match, etag):
         return not_modified(etag)
-    response["ETag"] = etag
-    return obj
+    return _answer(response, body, etag)
 
 
 def tagged(response: HttpResponse, schema: type[Schema], obj: Any):
     """For a write route: ``obj`` with its new ETag."""
-    response["ETag"] = etag_of(schema, obj)
-    return obj
+    return _answer(response, *_rendered(schema, obj))
 
 
 def write(

@@ -15,13 +15,14 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
 from project import database
+from project.renderer import dumps
 from project.uploads import UploadTooLarge
 from project.validation import NON_FIELD_ERRORS, NOT_AN_OBJECT, field_errors
 
@@ -184,7 +185,7 @@ def answer(exc: BaseException | None) -> Answer:
 
 def json_response(body: Mapping[str, Any], status: int, headers: Mapping[str, str]) -> HttpResponse:
     """An answer made outside the API (middleware, Django's error views)."""
-    response = JsonResponse(body, status=status)
+    response = HttpResponse(dumps(body), status=status, content_type="application/json")
     for name, value in headers.items():
         response[name] = value
     return response

@@ -52,11 +52,13 @@ MIDDLEWARE = [
     # Before CommonMiddleware validates the Host header: healthchecks on 127.0.0.1 work
     # whatever ALLOWED_HOSTS says.
     "project.middleware.LivenessMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, CSRF, request.user and messages: for the admin only, skipped under /api/
+    # (bearer tokens, CSRF-exempt views; see project/admin_middleware.py).
+    "project.admin_middleware.AdminSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "project.admin_middleware.AdminCsrfViewMiddleware",
+    "project.admin_middleware.AdminAuthenticationMiddleware",
+    "project.admin_middleware.AdminMessageMiddleware",
     # Innermost: wraps the view in the transaction that also stores the key's answer,
     # so replays pass through every other middleware like first answers do.
     "project.idempotency.middleware.IdempotencyMiddleware",

@@ -10,13 +10,16 @@ timestamp it cannot be fooled by two events in the same second or by clocks that
 disagree between servers.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from ninja_jwt.tokens import RefreshToken, Token
 
 SESSION_CLAIM = "sgen"
 
 
-def session_is_current(token: Token, user) -> bool:
-    """Whether the token was issued in the user's current session generation.
+def session_is_current(token: Token | Mapping[str, Any], user) -> bool:
+    """Whether the token (or its claims) was issued in the user's current session generation.
 
     Tokens issued before generations existed carry no claim: they count as generation 0,
     the generation every user starts with.

@@ -21,6 +21,7 @@ alive server cancels the statement itself first and the connection survives; ins
 import itertools
 import math
 import os
+import select
 import socket
 import threading
 import time
@@ -134,8 +135,42 @@ class _Psycopg:
         return getattr(psycopg, name)
 
 
+def _quiet(connection: psycopg.Connection) -> bool:
+    """Whether an idle connection looks alive without asking the server: open, not in a
+    transaction, and nothing arrived on its socket since the last answer was read.
+
+    A server that ends a session (restart, shutdown, ``pg_terminate_backend``, an idle
+    timeout) sends a FATAL message and closes the socket, which makes it readable; so
+    does a reset connection. Only then is the ``SELECT 1`` round trip worth paying.
+    """
+    if connection.closed or connection.broken:
+        return False
+    if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return False
+    try:
+        readable, _, _ = select.select([connection.pgconn.socket], [], [], 0)
+    except (OSError, ValueError, psycopg.OperationalError):
+        return False
+    return not readable
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     Database = _Psycopg()
+
+    def close_if_health_check_failed(self):
+        """``CONN_HEALTH_CHECKS`` without a round trip per request when nothing says the
+        connection died: Django's check (``SELECT 1``) runs only when the socket is not
+        quiet (see ``_quiet``). A server that stopped answering without closing anything
+        (frozen, cut off) is caught by the deadline on the request's own first query."""
+        if (
+            self.connection is not None
+            and self.health_check_enabled
+            and not self.health_check_done
+            and _quiet(self.connection)
+        ):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()
 
     @property
     def _statement_timeout(self) -> float:
