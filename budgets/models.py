@@ -464,6 +464,10 @@ class MonthTotal(models.Model):
     deleting a category folds its rows into 0. A row whose ``count`` falls to 0 is
     removed."""
 
+    # A row's key within its budget, and the figures summed under it.
+    KEY_COLUMNS = ("category_key", "month", "transfer")
+    FIGURE_COLUMNS = ("income_cents", "expense_cents", "count")
+
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="month_totals")
     category_key = models.BigIntegerField(help_text="The category's id; 0 when uncategorised.")
     month = models.DateField(help_text="The month's first day.")

@@ -80,16 +80,7 @@ def _cells(
         rows = whole.annotate(
             name=Subquery(category.values("name")),
             name_key=Subquery(category.values("name_key")),
-        ).values_list(
-            "category_key",
-            "month",
-            "transfer",
-            "income_cents",
-            "expense_cents",
-            "count",
-            "name",
-            "name_key",
-        )
+        ).values_list(*MonthTotal.KEY_COLUMNS, *MonthTotal.FIGURE_COLUMNS, "name", "name_key")
         for key, month, leg, income, spent, count, name, name_key in rows:
             cells[key, month, leg] = [income, spent, count]
             if name is not None:

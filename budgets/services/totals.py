@@ -84,16 +84,8 @@ def totals_apply(*, added: Iterable[Entry] = (), removed: Iterable[Entry] = ()) 
         MonthTotal.objects.filter(budget_id__in=budgets.keys(), count=0).delete()
 
 
-_MONTH_COLUMNS = (
-    "budget_id",
-    "category_key",
-    "month",
-    "transfer",
-    "income_cents",
-    "expense_cents",
-    "count",
-)
-_SUMMED = ("income_cents", "expense_cents", "count")
+_MONTH_COLUMNS = ("budget_id", *MonthTotal.KEY_COLUMNS, *MonthTotal.FIGURE_COLUMNS)
+_SUMMED = MonthTotal.FIGURE_COLUMNS
 
 
 def _upsert_sql(connection, values_sql: str) -> str:
