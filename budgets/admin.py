@@ -46,6 +46,11 @@ class BudgetAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     ordering = ("-date", "-created_at", "-id")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Budget | None = None):
+        # A budget never changes owner: its transactions, categories and stored totals
+        # are that user's (and locked as that user's by every write).
+        return ("user",) if obj is not None else ()
+
     def get_deleted_objects(self, objs, request: HttpRequest):
         # The budget's transfer legs go with it (the Transaction admin refuses to delete
         # a leg on its own, which Django would otherwise report as a missing permission).

@@ -120,7 +120,9 @@ def _ordering(queryset: QuerySet) -> list[tuple[str, bool]]:
     names = query.order_by or (query.get_meta().ordering if query.default_ordering else ())
     ordering = []
     for name in names:
-        if not isinstance(name, str):  # an expression: order by an annotation instead
+        # An expression or a related field: order by an annotation instead (the cursor
+        # reads each value from the row).
+        if not isinstance(name, str) or "__" in name:
             raise TypeError(f"Keyset pagination needs named orderings, not {name!r}.")
         ordering.append((name.lstrip("-"), name.startswith("-")))
     if not ordering or ordering[-1][0] not in ("id", "pk"):
@@ -164,17 +166,22 @@ def _value(model: type[Model], name: str, value: Any) -> Any:
         raise ValueError
     try:
         field = model._meta.get_field("id" if name == "pk" else name)
-    except FieldDoesNotExist:  # an annotation: text
-        if not isinstance(value, str):
+    except FieldDoesNotExist:  # an annotation: text the database can store
+        if not isinstance(value, str) or "\x00" in value:
             raise ValueError from None
+        value.encode()  # a lone surrogate: UnicodeEncodeError, a ValueError
         return value
     # clean(): the field's own validators too (a decimal's digits, an id's range), so no
     # value reaches the database that it cannot compare.
     converted = field.clean(value, None)
     if isinstance(converted, int) and not -(2**63) <= converted < 2**63:
         raise ValueError
-    if isinstance(converted, dt.datetime) and timezone.is_naive(converted):
-        raise ValueError
+    if isinstance(converted, dt.datetime):
+        if timezone.is_naive(converted):
+            raise ValueError
+        # In UTC now, as the database compares it: a time past the calendar's ends
+        # (9999-12-31T23:59-12:00) is an OverflowError here, not in the query.
+        converted = converted.astimezone(dt.UTC)
     return converted
 
 

@@ -354,3 +354,22 @@ def test_a_transaction_under_another_users_category_is_a_form_error_in_admin(
     assert response.status_code == 200  # the form again, with the error
     assert html.escape(messages.CATEGORY_OF_ANOTHER_USER) in response.content.decode()
     assert not Transaction.objects.exists()
+
+
+def test_a_budget_keeps_its_owner_in_the_admin(admin_client, user, other_user):
+    budget = make_budget(user)
+
+    response = admin_client.post(
+        f"/admin/budgets/budget/{budget.pk}/change/",
+        {
+            "user": other_user.pk,
+            "title": "Renamed",
+            "description": "",
+            "date": "2026-01-01",
+            "initial_amount": "1000.00",
+        },
+    )
+
+    assert response.status_code == 302
+    budget.refresh_from_db()
+    assert (budget.user_id, budget.title) == (user.pk, "Renamed")

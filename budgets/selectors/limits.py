@@ -3,13 +3,14 @@ name) and one limit. The budget must be the caller's, else not found."""
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from budgets.models import Budget, SpendingLimit
 from budgets.selectors.common import get_or_not_found, valid_id
 from project.errors import NotFound
 
-SPENDING_LIMIT_ORDERING = ("-month", "category__name_key", "id")
+# Names only (``category_name_key`` is annotated), so keyset pagination can compare them.
+SPENDING_LIMIT_ORDERING = ("-month", "category_name_key", "id")
 
 
 def _of_budget(*, user, budget_id: int) -> QuerySet[SpendingLimit]:
@@ -31,7 +32,7 @@ def spending_limit_list(
         qs = qs.filter(category_id=category) if valid_id(category) else qs.none()
     if month is not None:
         qs = qs.filter(month=month)
-    return qs.order_by(*SPENDING_LIMIT_ORDERING)
+    return qs.annotate(category_name_key=F("category__name_key")).order_by(*SPENDING_LIMIT_ORDERING)
 
 
 def spending_limit_get(*, user, budget_id: int, limit_id: int) -> SpendingLimit:

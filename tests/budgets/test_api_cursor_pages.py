@@ -225,3 +225,72 @@ def test_a_cursor_page_costs_the_same_queries_at_any_depth(
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == 2
+
+
+# --- Every paginated list ------------------------------------------------------------
+
+
+@pytest.fixture
+def everything(user):
+    """Seven rows of every paginated kind, with ties in their orderings."""
+    from budgets import services
+
+    main = make_budget(user, title="Main")
+    other = make_budget(user, title="Other")
+    categories = [make_category(user, f"{'Bb'[n % 2]}{n}") for n in range(7)]
+    for n, category in enumerate(categories):
+        day = dt.date(2026, 1, n % 2 + 1)
+        services.transfer_create(
+            user=user, from_budget=main.pk, to_budget=other.pk, amount=Decimal(n + 1), date=day
+        )
+        services.spending_limit_create(
+            user=user,
+            budget_id=main.pk,
+            category=category.pk,
+            month=dt.date(2026, n % 2 + 1, 1),
+            amount=Decimal("10.00"),
+        )
+        services.recurring_rule_create(
+            user=user,
+            budget=main.pk,
+            amount=Decimal("-1.00"),
+            start_date=dt.date(2030, 1, 1),
+            frequency="monthly",
+        )
+    return main
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/categories/", "/api/transfers/", "/api/recurring/", "/api/budgets/{main}/limits/"],
+)
+def test_every_list_pages_by_cursor_as_by_page_numbers(auth_client, everything, path):
+    url = path.format(main=everything.pk)
+    expected = [row["id"] for row in auth_client.get(url, {"page_size": 100}).json()["results"]]
+
+    forward, links = walk(auth_client, f"{url}?page_size=2&cursor=")
+    last = auth_client.get(links[-1]).json()
+    backward, _ = walk(auth_client, last["previous"], key="previous")
+
+    assert len(expected) == 7
+    assert forward == expected
+    assert backward + [row["id"] for row in last["results"]] == expected
+
+
+@pytest.mark.parametrize(
+    ("ordering", "values"),
+    [
+        ("title", ["\ud800", 1]),  # a lone surrogate: no text the database can take
+        ("title", ["a\x00b", 1]),
+        ("-date", ["2026-01-01", "9999-12-31T23:59:59-12:00", 1]),  # past the calendar in UTC
+        ("-date", ["2026-01-01", "0001-01-01T00:00:00+12:00", 1]),
+    ],
+)
+def test_cursor_values_the_database_cannot_take_are_a_400(auth_client, rows, ordering, values):
+    names = {"title": ["title_key", "id"], "-date": ["date", "created_at", "id"]}[ordering]
+    url = BUDGETS_URL if ordering == "title" else TX_URL
+    token = cursor_token({"o": names, "v": values, "f": True})
+
+    response = auth_client.get(url, {"cursor": token, "ordering": ordering})
+
+    assert (response.status_code, response.json()) == (400, INVALID)
