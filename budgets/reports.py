@@ -76,7 +76,8 @@ def _cells(
     cells: Cells = {}
     names: Names = {}
     if whole is not None:
-        category = Category.objects.filter(pk=OuterRef("category_key"))
+        # The owner's own category (no other user's name, whatever the rows say).
+        category = Category.objects.filter(pk=OuterRef("category_key"), user_id=budget.user_id)
         rows = whole.annotate(
             name=Subquery(category.values("name")),
             name_key=Subquery(category.values("name_key")),
@@ -90,11 +91,11 @@ def _cells(
         for low, high in edges:
             in_edges |= Q(date__range=(low, high))
         cut = Transaction.objects.filter(in_edges, budget=budget).month_sums(
-            "category__name", "category__name_key"
+            "category__name", "category__name_key", "category__user_id"
         )
-        for name, name_key, category_id, month, leg, income, spent, rows in cut:
+        for name, name_key, owner, category_id, month, leg, income, spent, rows in cut:
             _add(cells, (category_id or 0, month, bool(leg)), [income, spent, rows])
-            if name is not None:
+            if owner == budget.user_id:
                 names[category_id] = (name, name_key)
     return cells, names
 
@@ -182,7 +183,8 @@ def budget_summary(
         if leg:
             _add(moved, "transfers", cell)
         else:
-            _add(by_category, category, cell)
+            # A key that names none of the owner's categories counts as uncategorised.
+            _add(by_category, category if category in named else 0, cell)
             _add(by_month, month, cell)
 
     def category_order(pk: int) -> tuple:

@@ -274,3 +274,26 @@ def test_the_command_repairs_by_default(user):
 def test_the_command_refuses_a_batch_below_one():
     with pytest.raises(CommandError, match="--batch"):
         call_command("totals_verify", "--batch", "0")
+
+
+@pytest.mark.stored_totals_drift
+@pytest.mark.parametrize("params", [{}, {"date_from": "2026-01-10"}])
+def test_the_summary_never_names_another_users_category(auth_client, user, other_user, params):
+    """Rows can only name the owner's categories through the API and the admin; should the
+    data say otherwise (SQL by hand), the summary shows them uncategorised, not the other
+    user's category name or id. Both sources: stored month totals and cut months."""
+    budget = make_budget(user)
+    mine = make_category(user, "Mine")
+    theirs = make_category(other_user, "Secret plans")
+    make_transaction(budget, "-1.00", date=D(2026, 1, 15), category=mine)
+    make_transaction(budget, "-2.00", date=D(2026, 1, 20))
+    Transaction.objects.filter(category=None).update(category=theirs)  # around the services
+    MonthTotal.objects.filter(budget=budget, category_key=0).update(category_key=theirs.pk)
+
+    body = auth_client.get(f"/api/budgets/{budget.pk}/summary/", params).json()
+
+    assert "Secret plans" not in str(body)
+    assert [(row["category"], row["name"], row["expense"]) for row in body["by_category"]] == [
+        (mine.pk, "Mine", "1.00"),
+        (None, "Uncategorized", "2.00"),
+    ]
