@@ -92,7 +92,7 @@ DELETE_ETAG = (
 @paginate(PageNumberPagination)
 def budget_list(request: HttpRequest, filters: Query[BudgetFilters]):
     services.recurring_catch_up(user=request.auth)
-    return selectors.budget_list(user=request.auth, **filters.dict())
+    return selectors.budget_listing(user=request.auth, **filters.dict())
 
 
 @budgets_router.post(
@@ -328,7 +328,7 @@ TRANSACTION_FILTERS_DOC = (
 @paginate(PageNumberPagination)
 def transaction_list(request: HttpRequest, filters: Query[TransactionFilters]):
     services.recurring_catch_up(user=request.auth)
-    return selectors.transaction_list(user=request.auth, **filters.dict())
+    return selectors.transaction_listing(user=request.auth, **filters.dict())
 
 
 @transactions_router.get(

@@ -7,7 +7,10 @@ so a page costs the same however deep it is (``OFFSET`` reads and drops every ro
 the page) and rows added or removed meanwhile never shift a page.
 
 A selector may attach a cheaper way to count its rows (``with_count``), e.g. a count
-stored on the parent row, which the paginator then uses instead of ``COUNT(*)``.
+stored on the parent row, which the paginator then uses instead of ``COUNT(*)``. For its
+hottest shapes it may answer a :class:`Listing` instead of a queryset: the page and count
+statements compiled once (``project.prepared``), with the queryset they stand for built
+only when a keyset page needs it.
 """
 
 import base64
@@ -15,6 +18,7 @@ import binascii
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -25,6 +29,7 @@ from ninja import Field
 from ninja.pagination import PaginationBase
 
 from project.errors import INVALID_PAGE, FieldError, NotFound
+from project.prepared import PreparedQuery
 from project.schemas import Schema
 
 DEFAULT_PAGE_SIZE = 20
@@ -41,6 +46,25 @@ def with_count(queryset: QuerySet, count: Callable[[], int]) -> QuerySet:
     it last: any further filter makes a new queryset without it."""
     setattr(queryset, COUNT_ATTRIBUTE, count)
     return queryset
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A list answered by prepared statements: ``page`` (paged) gives the rows of a page,
+    ``count`` (one number, or no row for none) how many there are, both run with
+    ``values``; ``queryset()`` builds the queryset they stand for (same rows, same order),
+    for keyset pages."""
+
+    page: PreparedQuery
+    count: PreparedQuery
+    values: dict[str, int]
+    queryset: Callable[[], QuerySet]
+
+    def total(self) -> int:
+        return self.count.first(**self.values) or 0
+
+    def rows(self, offset: int, limit: int) -> list:
+        return self.page.rows(limit=limit, offset=offset, **self.values)
 
 
 def _count(queryset: QuerySet) -> int:
@@ -78,18 +102,28 @@ class PageNumberPagination(PaginationBase):
     items_attribute = "results"
 
     def paginate_queryset(
-        self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any
+        self,
+        queryset: QuerySet | Listing,
+        pagination: Input,
+        request: HttpRequest,
+        **params: Any,
     ) -> dict[str, Any]:
         if pagination.cursor is not None:
             if "page" in request.GET:
                 raise FieldError.single("cursor", PAGE_AND_CURSOR)
+            if isinstance(queryset, Listing):
+                queryset = queryset.queryset()
             return _cursor_page(queryset, pagination.cursor, pagination.page_size, request)
         page, size = pagination.page, pagination.page_size
-        count = _count(queryset)
+        listing = queryset if isinstance(queryset, Listing) else None
+        count = listing.total() if listing is not None else _count(queryset)
         offset = (page - 1) * size
         if offset >= count and page != 1:
             raise NotFound(INVALID_PAGE)
-        results = list(queryset[offset : offset + size])
+        if listing is not None:
+            results = listing.rows(offset, size)
+        else:
+            results = list(queryset[offset : offset + size])
         return {
             "count": count,
             "next": _url(request, page=page + 1) if offset + size < count else None,

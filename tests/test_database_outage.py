@@ -36,7 +36,7 @@ def test_an_unreachable_database_is_a_503_with_retry_after(user, monkeypatch):
     def unreachable(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("budgets.selectors.budget_list", unreachable)
+    monkeypatch.setattr("budgets.selectors.budget_listing", unreachable)
 
     response = ApiClient(bearer(user)).get("/api/budgets/")
 

@@ -137,7 +137,7 @@ def test_unhandled_exception_is_json_500_logged_with_request_id(user, monkeypatc
     def explode(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("budgets.selectors.budget_list", explode)
+    monkeypatch.setattr("budgets.selectors.budget_listing", explode)
     client = ApiClient(bearer(user))
     client.raise_request_exception = False
 
@@ -153,7 +153,7 @@ def test_unhandled_exception_is_json_500_logged_with_request_id(user, monkeypatc
 def test_django_request_log_lines_carry_the_request_id(user, monkeypatch):
     """Django logs every 5xx on ``django.request`` after the middleware has finished;
     the line written by the configured handler still names the request."""
-    monkeypatch.setattr("budgets.selectors.budget_list", lambda **kwargs: 1 / 0)
+    monkeypatch.setattr("budgets.selectors.budget_listing", lambda **kwargs: 1 / 0)
     client = ApiClient(bearer(user))
     client.raise_request_exception = False
     (handler,) = [  # the one settings.LOGGING configures (pytest adds its own)

@@ -3,11 +3,11 @@
 Every authenticated request runs this, so it is kept lean (bench/README.md measures it):
 the token is checked by PyJWT through ninja_jwt's own token backend (same key, algorithm,
 leeway, audience and issuer) with the claims ``AccessToken`` requires checked here, and
-the user is read with one statement compiled once per database connection instead of
-building and compiling the same queryset on every request.
+the user is read with one statement compiled once per database connection
+(``project.prepared``) instead of building and compiling the same queryset on every
+request.
 """
 
-from django.db import connections, router
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 from ninja_jwt import state as jwt_state
@@ -16,51 +16,21 @@ from ninja_jwt.settings import api_settings
 from ninja_jwt.tokens import AccessToken, Token
 
 from project.errors import AuthFailed
+from project.prepared import PreparedQuery
 from users import messages
 from users.models import User
 from users.tokens import session_is_current
 
 _USER_CACHE_ATTR = "_budget_token_user"
-# The statement that loads an active user by id, compiled once per connection object
-# (connections are per thread and live as long as the process).
-_QUERY_ATTR = "_budget_active_user_query"
-_PROBE_ID = -917_263_845  # stands for the user id while the statement is compiled
-
-
-class _ActiveUserQuery:
-    """``User.objects.filter(pk=..., is_active=True).first()``, compiled once: the same
-    SQL, the same converters applied to the row, the same model instance."""
-
-    def __init__(self, connection):
-        queryset = User.objects.filter(pk=_PROBE_ID, is_active=True).order_by("pk")[:1]
-        compiler = queryset.query.get_compiler(connection=connection)
-        self.sql, params = compiler.as_sql()
-        if list(params) != [_PROBE_ID]:  # pragma: no cover - a Django change would show here
-            raise RuntimeError(f"Unexpected parameters for the user query: {params!r}")
-        columns = [column for column, _, _ in compiler.select]
-        self.field_names = [column.target.attname for column in columns]
-        self.compiler = compiler
-        self.converters = compiler.get_converters(columns)
-
-    def fetch(self, connection, user_id: int) -> User | None:
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, [user_id])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        if self.converters:
-            row = next(iter(self.compiler.apply_converters([row], self.converters)))
-        return User.from_db(connection.alias, self.field_names, row)
+# Compiled once per connection (project.prepared), not on every request.
+_ACTIVE_USER = PreparedQuery(
+    lambda user_id: User.objects.filter(pk=user_id, is_active=True).order_by("pk")[:1]
+)
 
 
 def active_user(user_id: int) -> User | None:
     """The active user with this id, or None: one query."""
-    connection = connections[router.db_for_read(User)]
-    query = getattr(connection, _QUERY_ATTR, None)
-    if query is None:
-        query = _ActiveUserQuery(connection)
-        setattr(connection, _QUERY_ATTR, query)
-    return query.fetch(connection, user_id)
+    return _ACTIVE_USER.first(user_id=user_id)
 
 
 def _user_for_claims(claims) -> User | None:

@@ -11,6 +11,7 @@ from budgets.selectors.budgets import (
     BUDGET_ORDERINGS,
     budget_get,
     budget_list,
+    budget_listing,
 )
 from budgets.selectors.categories import CATEGORY_ORDERING, category_get, category_list
 from budgets.selectors.limits import spending_limit_get, spending_limit_list
@@ -26,6 +27,7 @@ from budgets.selectors.transactions import (
     TRANSACTION_TYPES,
     transaction_get,
     transaction_list,
+    transaction_listing,
 )
 from budgets.selectors.transfers import transfer_get, transfer_list
 
@@ -39,6 +41,7 @@ __all__ = [
     "TRANSACTION_TYPES",
     "budget_get",
     "budget_list",
+    "budget_listing",
     "category_get",
     "category_list",
     "recurring_rule_get",
@@ -48,6 +51,7 @@ __all__ = [
     "spending_limit_list",
     "transaction_get",
     "transaction_list",
+    "transaction_listing",
     "transfer_get",
     "transfer_list",
 ]

@@ -1,13 +1,16 @@
 """Reading budgets: the filtered, ordered list and one budget, each with its (stored)
-balance."""
+balance. The hot shapes (one budget; a page of the unfiltered list) run statements
+compiled once (``project.prepared``)."""
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower
 
 from budgets.models import Budget
-from budgets.selectors.common import get_or_not_found
+from budgets.selectors.common import found
+from project.pagination import Listing
+from project.prepared import PreparedQuery
 
 BUDGET_DEFAULT_ORDERING = "-date"
 # `ordering` value -> ORDER BY; every one ends with the id, so pages never overlap.
@@ -45,5 +48,44 @@ def budget_list(
     return qs.order_by(*BUDGET_ORDERINGS[ordering])
 
 
+def budget_listing(
+    *,
+    user,
+    search: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    ordering: str = BUDGET_DEFAULT_ORDERING,
+) -> QuerySet[Budget] | Listing:
+    """What the list route paginates: ``budget_list``'s rows, unfiltered ones answered by
+    prepared statements."""
+    if search or date_from is not None or date_to is not None:
+        return budget_list(
+            user=user, search=search, date_from=date_from, date_to=date_to, ordering=ordering
+        )
+    return Listing(
+        page=_PAGES[ordering],
+        count=_COUNT,
+        values={"user": user.pk},
+        queryset=lambda: budget_list(user=user, ordering=ordering),
+    )
+
+
+def _page(ordering: str) -> PreparedQuery:
+    return PreparedQuery(lambda user: budget_list(user=user, ordering=ordering), paged=True)
+
+
+_PAGES = {ordering: _page(ordering) for ordering in BUDGET_ORDERINGS}
+_COUNT = PreparedQuery(
+    lambda user: (
+        Budget.objects.for_user(user)
+        .order_by()
+        .values("user")
+        .annotate(rows=Count("*"))
+        .values_list("rows", flat=True)
+    )
+)
+_ONE = PreparedQuery(lambda user, budget: Budget.objects.for_user(user).filter(pk=budget)[:1])
+
+
 def budget_get(*, user, budget_id: int) -> Budget:
-    return get_or_not_found(Budget.objects.for_user(user), budget_id)
+    return found(_ONE, user=user.pk, budget=budget_id)

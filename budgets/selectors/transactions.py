@@ -9,7 +9,8 @@ from django.db.models.functions import Coalesce
 
 from budgets.models import Budget, Transaction
 from budgets.selectors.common import get_or_not_found, valid_id
-from project.pagination import with_count
+from project.pagination import Listing, with_count
+from project.prepared import PreparedQuery
 
 TRANSACTION_DEFAULT_ORDERING = "-date"
 # `ordering` value -> ORDER BY (ends with the id); the schema's choices are these keys.
@@ -77,6 +78,64 @@ def transaction_list(
     return with_count(
         qs, lambda: budgets.aggregate(rows=Coalesce(Sum("transactions_count"), 0))["rows"]
     )
+
+
+def transaction_listing(
+    *,
+    user,
+    budget: int | None = None,
+    ordering: str = TRANSACTION_DEFAULT_ORDERING,
+    **filters,
+) -> QuerySet[Transaction] | Listing:
+    """What the list route paginates: ``transaction_list``'s rows; filtered by nothing but
+    the budget (or by nothing), answered by prepared statements (counted from the
+    budgets' stored counts)."""
+    if any(value not in (None, "") for value in filters.values()) or not (
+        budget is None or valid_id(budget)
+    ):
+        return transaction_list(user=user, budget=budget, ordering=ordering, **filters)
+    if budget is None:
+        page, count, values = _PAGES[ordering], _COUNT, {"user": user.pk}
+    else:
+        page, count = _BUDGET_PAGES[ordering], _BUDGET_COUNT
+        values = {"user": user.pk, "budget": budget}
+    return Listing(
+        page=page,
+        count=count,
+        values=values,
+        queryset=lambda: transaction_list(user=user, budget=budget, ordering=ordering),
+    )
+
+
+def _stored_count(budgets: QuerySet[Budget]) -> QuerySet:
+    return (
+        budgets.order_by()
+        .values("user")
+        .annotate(rows=Sum("transactions_count"))
+        .values_list("rows", flat=True)
+    )
+
+
+def _pages(budget: bool) -> dict[str, PreparedQuery]:
+    def page(ordering: str) -> PreparedQuery:
+        if budget:
+            return PreparedQuery(
+                lambda user, budget: transaction_list(user=user, budget=budget, ordering=ordering),
+                paged=True,
+            )
+        return PreparedQuery(
+            lambda user: transaction_list(user=user, ordering=ordering), paged=True
+        )
+
+    return {ordering: page(ordering) for ordering in TRANSACTION_ORDERINGS}
+
+
+_PAGES = _pages(budget=False)
+_BUDGET_PAGES = _pages(budget=True)
+_COUNT = PreparedQuery(lambda user: _stored_count(Budget.objects.for_user(user)))
+_BUDGET_COUNT = PreparedQuery(
+    lambda user, budget: _stored_count(Budget.objects.for_user(user).filter(pk=budget))
+)
 
 
 def transaction_get(*, user, transaction_id: int) -> Transaction:

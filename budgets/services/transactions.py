@@ -239,10 +239,10 @@ def transactions_insert(
     """THE insert path: every new transaction row, ordinary or a transfer leg, is
     written here, one row or a whole batch at a time.
 
-    Returns the new transactions (one ``INSERT ... RETURNING`` per batch, Django's
-    ``bulk_create``), or nothing with ``return_objects=False``: then multi-row
-    ``INSERT`` statements without ``RETURNING`` run, several times faster for large
-    imports, which need no objects back. A unique (rule, date) clash raises
+    Returns the new transactions (multi-row ``INSERT ... RETURNING id``, as Django's
+    ``bulk_create`` sends, written once rather than compiled per call), or nothing with
+    ``return_objects=False``: then the ``INSERT`` statements have no ``RETURNING``, several
+    times faster for large imports, which need no objects back. A unique (rule, date) clash raises
     ``IntegrityError``.
     """
     if not rows:
@@ -259,11 +259,17 @@ def transactions_insert(
             for row in rows
         ]
     )
+    now = timezone.now()
+    ids = _insert_many(rows, now=now, returning=return_objects)
     if not return_objects:
-        _insert_many(rows)
         return []
-    return Transaction.objects.bulk_create(
-        Transaction(
+    alias = router.db_for_write(Transaction)
+    created = []
+    for row, pk in zip(rows, ids, strict=True):
+        tx = Transaction(
+            id=pk,
+            created_at=now,
+            updated_at=now,
             budget_id=row.budget,
             category_id=row.category,
             amount=row.amount,
@@ -273,8 +279,9 @@ def transactions_insert(
             recurring_date=row.recurring_date,
             transfer_id=row.transfer,
         )
-        for row in rows
-    )
+        tx._state.adding, tx._state.db = False, alias  # as a saved row (bulk_create's)
+        created.append(tx)
+    return created
 
 
 _INSERT_COLUMNS = (
@@ -291,10 +298,11 @@ _INSERT_COLUMNS = (
 )
 
 
-def _insert_many(rows: Sequence[NewTransaction]) -> None:
+def _insert_many(rows: Sequence[NewTransaction], *, now: dt.datetime, returning: bool) -> list[int]:
     """The rows of ``transactions_insert`` in multi-row ``INSERT`` statements (as
     many rows per statement as the database takes parameters), values adapted the way
-    Django's own insert adapts them for this database."""
+    Django's own insert adapts them for this database; ``returning``: with ``RETURNING``
+    the new ids, in the rows' order (what ``bulk_create`` relies on too)."""
     connection = connections[router.db_for_write(Transaction)]
     ops, amount_field = connection.ops, Transaction._meta.get_field("amount")
     width = len(_INSERT_COLUMNS)
@@ -302,7 +310,13 @@ def _insert_many(rows: Sequence[NewTransaction]) -> None:
     table = ops.quote_name(Transaction._meta.db_table)
     columns = ", ".join(ops.quote_name(column) for column in _INSERT_COLUMNS)
     one_row = "(" + ", ".join(["%s"] * width) + ")"
-    now = ops.adapt_datetimefield_value(timezone.now())
+    now = ops.adapt_datetimefield_value(now)
+    returning_sql = ""
+    if returning:
+        if not connection.features.can_return_rows_from_bulk_insert:  # pragma: no cover
+            raise NotImplementedError("This database cannot return the new rows' ids.")
+        returning_sql = " RETURNING " + ops.quote_name(Transaction._meta.pk.column)
+    ids: list[int] = []
     digits, places = amount_field.max_digits, amount_field.decimal_places
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
@@ -323,7 +337,11 @@ def _insert_many(rows: Sequence[NewTransaction]) -> None:
                 )
             values = ", ".join([one_row] * len(chunk))
             # Identifiers come from the model; every value is a bound parameter.
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+            sql = f"INSERT INTO {table} ({columns}) VALUES {values}{returning_sql}"  # noqa: S608
+            cursor.execute(sql, params)
+            if returning:
+                ids += [row[0] for row in cursor.fetchall()]
+    return ids
 
 
 def transaction_change(
