@@ -402,7 +402,7 @@ def isolated(seeded: dict, db) -> dict:
     measure("  of which: execute + fetch (cursor, no ORM)", user_raw)
 
     def build():
-        return Budget.objects.for_user(user).with_balance().filter(pk=budget_id)
+        return Budget.objects.for_user(user).filter(pk=budget_id)
 
     def build_compile():
         return build().query.get_compiler(connection.alias).as_sql()

@@ -160,11 +160,12 @@ def query_int(query: dict, name: str, default: int, *, low: int = 1, high: int |
 def paginate(environ, query: dict, count_sql: str, page_sql: str, params: list, row_out):
     page = query_int(query, "page", 1)
     size = query_int(query, "page_size", 20, high=100)
-    count = int(db.one(count_sql, params)[0])  # SUM() of counts is numeric on PostgreSQL
+    counted = db.one(count_sql, params)  # grouped by the user: no row when there is none
+    count = int(counted[0]) if counted else 0  # SUM() of counts is numeric on PostgreSQL
     offset = (page - 1) * size
     if offset >= count and page != 1:
         raise HttpError("404 Not Found", {"detail": "Invalid page."})
-    rows = db.all(f"{page_sql} LIMIT {size}" + (f" OFFSET {offset}" if offset else ""), params)
+    rows = db.all(f"{page_sql} LIMIT %s OFFSET %s", [*params, size, offset])
     return {
         "count": count,
         "next": page_url(environ, query, page + 1) if offset + size < count else None,
@@ -269,7 +270,8 @@ def budget_list(environ, user, query):
     return paginate(
         environ,
         query,
-        'SELECT COUNT(*) AS "__count" FROM "budgets_budget" WHERE "budgets_budget"."user_id" = %s',
+        'SELECT COUNT(*) AS "rows" FROM "budgets_budget" WHERE "budgets_budget"."user_id" = %s '
+        'GROUP BY "budgets_budget"."user_id"',
         budget_columns() + 'WHERE "budgets_budget"."user_id" = %s' + BUDGET_ORDER,
         [user[0]],
         budget_out,
@@ -408,6 +410,27 @@ def budget_summary(environ, user, query, budget_id: int):
     }
 
 
+# As Django's .values() of every column writes them: each aliased by its own name.
+TX_PAGE_SELECT = (
+    "SELECT "
+    + ", ".join(
+        f'"budgets_transaction"."{column}" AS "{column}"'
+        for column in (
+            "id",
+            "created_at",
+            "updated_at",
+            "budget_id",
+            "category_id",
+            "amount",
+            "description",
+            "date",
+            "recurring_rule_id",
+            "recurring_date",
+            "transfer_id",
+        )
+    )
+    + " "
+)
 TX_FROM = (
     'FROM "budgets_transaction" INNER JOIN "budgets_budget" '
     'ON ("budgets_transaction"."budget_id" = "budgets_budget"."id") WHERE '
@@ -442,14 +465,9 @@ def transaction_list(environ, user, query):
     return paginate(
         environ,
         query,
-        'SELECT COALESCE(SUM("budgets_budget"."transactions_count"), 0) AS "rows" '
-        f'FROM "budgets_budget" WHERE {count_where}',
-        'SELECT "budgets_transaction"."id", "budgets_transaction"."created_at", '
-        '"budgets_transaction"."updated_at", "budgets_transaction"."budget_id", '
-        '"budgets_transaction"."category_id", "budgets_transaction"."amount", '
-        '"budgets_transaction"."description", "budgets_transaction"."date", '
-        '"budgets_transaction"."recurring_rule_id", "budgets_transaction"."recurring_date", '
-        '"budgets_transaction"."transfer_id" '
+        'SELECT SUM("budgets_budget"."transactions_count") AS "rows" '
+        f'FROM "budgets_budget" WHERE {count_where} GROUP BY "budgets_budget"."user_id"',
+        TX_PAGE_SELECT
         + TX_FROM
         + where
         + ' ORDER BY "budgets_transaction"."date" DESC, "budgets_transaction"."created_at" DESC,'
@@ -534,7 +552,7 @@ def transaction_create(environ, user, query):
             'INSERT INTO "budgets_transaction" ("created_at", "updated_at", "budget_id", '
             '"category_id", "amount", "description", "date", "recurring_rule_id", '
             '"recurring_date", "transfer_id") VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, NULL, '
-            'NULL) RETURNING "budgets_transaction"."id"',
+            'NULL) RETURNING "id"',
             (
                 stamp,
                 stamp,

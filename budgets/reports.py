@@ -25,6 +25,7 @@ from budgets.models import (
 )
 from budgets.months import month_end, month_key, month_start
 from budgets.selectors.budgets import budget_get
+from project.prepared import PreparedQuery
 
 # (category key, month, transfer) -> [income cents, expense cents (<= 0), count]
 Cells = dict[tuple[int, dt.date, bool], list[int]]
@@ -59,10 +60,12 @@ def _cells(
             cut_only = True  # no whole month before it
         else:
             last = month_start(month_start(date_to) - dt.timedelta(days=1))
-    whole = None
+    rows = None
     edges: list[tuple[dt.date, dt.date]] = []
     if cut_only or (first is not None and last is not None and first > last):
         edges.append((date_from or dt.date.min, date_to or dt.date.max))
+    elif first is None and last is None:  # every month: the usual summary, compiled once
+        rows = _ALL_MONTHS.rows(budget=budget.pk, user=budget.user_id)
     else:
         whole = MonthTotal.objects.filter(budget=budget)
         if first is not None:
@@ -73,15 +76,10 @@ def _cells(
             whole = whole.filter(month__lte=last)
             if date_to > month_end(last):
                 edges.append((_next_month(last), date_to))
+        rows = _month_rows(whole, budget.user_id)
     cells: Cells = {}
     names: Names = {}
-    if whole is not None:
-        # The owner's own category (no other user's name, whatever the rows say).
-        category = Category.objects.filter(pk=OuterRef("category_key"), user_id=budget.user_id)
-        rows = whole.annotate(
-            name=Subquery(category.values("name")),
-            name_key=Subquery(category.values("name_key")),
-        ).values_list(*MonthTotal.KEY_COLUMNS, *MonthTotal.FIGURE_COLUMNS, "name", "name_key")
+    if rows is not None:
         for key, month, leg, income, spent, count, name, name_key in rows:
             cells[key, month, leg] = [income, spent, count]
             if name is not None:
@@ -98,6 +96,21 @@ def _cells(
             if owner == budget.user_id:
                 names[category_id] = (name, name_key)
     return cells, names
+
+
+def _month_rows(month_totals: QuerySet[MonthTotal], user_id: int) -> QuerySet:
+    """Each month total's key and figures, with the name and sort key of its category
+    when that is one of the owner's (no other user's name, whatever the rows say)."""
+    category = Category.objects.filter(pk=OuterRef("category_key"), user_id=user_id)
+    return month_totals.annotate(
+        name=Subquery(category.values("name")),
+        name_key=Subquery(category.values("name_key")),
+    ).values_list(*MonthTotal.KEY_COLUMNS, *MonthTotal.FIGURE_COLUMNS, "name", "name_key")
+
+
+_ALL_MONTHS = PreparedQuery(
+    lambda budget, user: _month_rows(MonthTotal.objects.filter(budget=budget), user)
+)
 
 
 def _figures(income: int, spent: int, count: int) -> dict[str, Any]:
@@ -126,6 +139,15 @@ def _in_period(
     return queryset
 
 
+def _limit_rows(limits: QuerySet[SpendingLimit]) -> QuerySet:
+    return limits.values("category_id", "category__name", "month", "amount").order_by(
+        "month", "category__name_key", "category_id"
+    )
+
+
+_ALL_LIMITS = PreparedQuery(lambda budget: _limit_rows(SpendingLimit.objects.filter(budget=budget)))
+
+
 def _limit_figures(
     budget: Budget, date_from: dt.date | None, date_to: dt.date | None
 ) -> list[dict[str, Any]]:
@@ -133,13 +155,12 @@ def _limit_figures(
     category name), with the money spent in that category over that whole month:
     expenses, positive, transfer legs left out. Two queries, however many rows: the
     limits, then the stored month totals of their categories and months."""
-    first = None if date_from is None else month_start(date_from)
-    limits = _in_period(SpendingLimit.objects.filter(budget=budget), "month", first, date_to)
-    rows = list(
-        limits.values("category_id", "category__name", "month", "amount").order_by(
-            "month", "category__name_key", "category_id"
-        )
-    )
+    if date_from is None and date_to is None:
+        rows = _ALL_LIMITS.rows(budget=budget.pk)
+    else:
+        first = None if date_from is None else month_start(date_from)
+        limits = SpendingLimit.objects.filter(budget=budget)
+        rows = list(_limit_rows(_in_period(limits, "month", first, date_to)))
     if not rows:
         return []
     spending = MonthTotal.objects.filter(

@@ -32,7 +32,7 @@ from budgets.selectors.transactions import (
     TRANSACTION_ORDERINGS,
     TRANSACTION_TYPES,
 )
-from project.schemas import MoneyOut, RowSchema, Schema, money_in, strip_whitespace
+from project.schemas import MoneyOut, OutSchema, RowSchema, Schema, money_in, strip_whitespace
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SEARCH_MAX_LENGTH = 100
@@ -100,7 +100,7 @@ class BudgetPatch(Schema):
     initial_amount: InitialAmount = None
 
 
-class BudgetOut(Schema):
+class BudgetOut(OutSchema):
     id: int
     user: int = Field(validation_alias="user_id", description="Owner id (always you).")
     title: str
@@ -136,7 +136,7 @@ class CategoryPatch(Schema):
     name: CategoryName = None
 
 
-class CategoryOut(Schema):
+class CategoryOut(OutSchema):
     id: int
     user: int = Field(validation_alias="user_id")
     name: str
@@ -163,7 +163,7 @@ class TransactionPatch(Schema):
     date: Date = None
 
 
-class TransactionOut(Schema):
+class TransactionOut(OutSchema):
     id: int
     budget: int = Field(validation_alias="budget_id")
     amount: MoneyOut
@@ -218,7 +218,7 @@ class SummaryFilters(Schema):
     date_to: Date | None = Field(None, description="Totals up to this date (inclusive).")
 
 
-class CategorySummaryOut(Schema):
+class CategorySummaryOut(OutSchema):
     category: int | None = Field(description="Category id, or null for uncategorised.")
     name: str
     income: MoneyOut
@@ -227,7 +227,7 @@ class CategorySummaryOut(Schema):
     count: int
 
 
-class MonthSummaryOut(Schema):
+class MonthSummaryOut(OutSchema):
     month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-02"])
     income: MoneyOut
     expense: MoneyOut
@@ -235,7 +235,7 @@ class MonthSummaryOut(Schema):
     count: int
 
 
-class LimitSummaryOut(Schema):
+class LimitSummaryOut(OutSchema):
     category: int
     name: str = Field(description="The category's name.")
     month: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-02"])
@@ -249,7 +249,7 @@ class LimitSummaryOut(Schema):
     remaining: MoneyOut = Field(description="limit - spent; negative when overspent.")
 
 
-class SummaryOut(Schema):
+class SummaryOut(OutSchema):
     budget: int
     initial_amount: MoneyOut
     income_total: MoneyOut = Field(description="Income in the period; transfers excluded.")
@@ -298,7 +298,7 @@ class TransferPatch(Schema):
     description: TransactionDescription = None
 
 
-class TransferOut(Schema):
+class TransferOut(OutSchema):
     id: int
     from_budget: int = Field(validation_alias="from_budget_id")
     to_budget: int = Field(validation_alias="to_budget_id")
@@ -366,7 +366,7 @@ class SpendingLimitPatch(Schema):
     amount: PositiveAmount = None
 
 
-class SpendingLimitOut(Schema):
+class SpendingLimitOut(OutSchema):
     id: int
     budget: int = Field(validation_alias="budget_id")
     category: int = Field(validation_alias="category_id")
@@ -418,7 +418,7 @@ class RecurringRulePatch(Schema):
     interval: Interval = None
 
 
-class RecurringRuleOut(Schema):
+class RecurringRuleOut(OutSchema):
     id: int
     budget: int = Field(validation_alias="budget_id")
     amount: MoneyOut
@@ -451,7 +451,7 @@ class UpcomingFilters(Schema):
     )
 
 
-class OccurrenceOut(Schema):
+class OccurrenceOut(OutSchema):
     date: dt.date
     budget: int
     amount: MoneyOut
@@ -459,7 +459,7 @@ class OccurrenceOut(Schema):
     description: str
 
 
-class UpcomingOut(Schema):
+class UpcomingOut(OutSchema):
     rule: int
     occurrences: list[OccurrenceOut]
 
@@ -499,12 +499,12 @@ class TransactionImportRow(RowSchema):
     amount: Amount
 
 
-class ImportRowErrorOut(Schema):
+class ImportRowErrorOut(OutSchema):
     line: int = Field(description="Line of the file where the row starts (the header is 1).")
     errors: dict[str, list[str]] = Field(examples=[{"amount": ["Amount must not be zero."]}])
 
 
-class TransactionImportOut(Schema):
+class TransactionImportOut(OutSchema):
     dry_run: bool
     imported: int = Field(description="Rows written (in a dry run: rows that would be).")
     skipped_duplicates: int = Field(description="Rows already present, left out.")
@@ -517,6 +517,6 @@ class TransactionImportOut(Schema):
     )
 
 
-class TransactionImportRejectedOut(Schema):
+class TransactionImportRejectedOut(OutSchema):
     file: list[str] = Field(examples=[["Rows with errors: 2. Nothing was imported."]])
     errors: list[ImportRowErrorOut]

@@ -30,7 +30,7 @@ from ninja.pagination import PaginationBase
 
 from project.errors import INVALID_PAGE, FieldError, NotFound
 from project.prepared import PreparedQuery
-from project.schemas import Schema
+from project.schemas import OutSchema, Schema
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -50,10 +50,10 @@ def with_count(queryset: QuerySet, count: Callable[[], int]) -> QuerySet:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """A list answered by prepared statements: ``page`` (paged) gives the rows of a page,
-    ``count`` (one number, or no row for none) how many there are, both run with
-    ``values``; ``queryset()`` builds the queryset they stand for (same rows, same order),
-    for keyset pages."""
+    """A list answered by prepared statements: ``page`` (paged) gives the rows of a page
+    (model instances, or dicts of the columns the response reads), ``count`` (one number,
+    or no row for none) how many there are, both run with ``values``; ``queryset()``
+    builds the queryset they stand for (same rows, same order), for keyset pages."""
 
     page: PreparedQuery
     count: PreparedQuery
@@ -93,7 +93,7 @@ class PageNumberPagination(PaginationBase):
             ),
         )
 
-    class Output(Schema):
+    class Output(OutSchema):
         count: int
         next: str | None = Field(description="Absolute URL of the next page, or null.")
         previous: str | None = Field(description="Absolute URL of the previous page, or null.")

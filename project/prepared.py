@@ -23,7 +23,12 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import QuerySet
-from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesIterable,
+    ValuesListIterable,
+)
 from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M")
@@ -31,7 +36,14 @@ M = TypeVar("M")
 # Valid ids (selectors check them) that no constant a queryset puts among its parameters
 # (True, 0, a page size...) ever equals: a probe is told apart from those.
 _PROBE_BASE = 1_917_263_800
-_CACHE_ATTR = "_prepared_queries"  # per connection object: {PreparedQuery: _Compiled}
+_CACHE_ATTR = "_prepared_queries"
+# Model instances, .values() dicts, .values_list() tuples or flat values.
+_ITERABLES = (
+    ModelIterable,
+    ValuesIterable,
+    ValuesListIterable,
+    FlatValuesListIterable,
+)  # per connection object: {PreparedQuery: _Compiled}
 
 
 class _Compiled:
@@ -45,6 +57,7 @@ class _Compiled:
         "fields",
         "flat",
         "for_update",
+        "keys",
         "model",
         "slots",
         "sql",
@@ -54,7 +67,7 @@ class _Compiled:
         probes = {name: _PROBE_BASE - i for i, name in enumerate(prepared.parameters)}
         queryset = prepared.build(**probes)
         iterable = queryset._iterable_class
-        if iterable not in (ModelIterable, ValuesListIterable, FlatValuesListIterable):
+        if iterable not in _ITERABLES:
             raise TypeError(f"Cannot prepare a {iterable.__name__} queryset.")
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
@@ -72,6 +85,19 @@ class _Compiled:
             )
         columns = [column for column, _, _ in compiler.select]
         self.model = None
+        query = queryset.query
+        # .values(): dicts with the names ValuesIterable gives them.
+        self.keys = None
+        if iterable is ValuesIterable:
+            self.keys = (
+                tuple(query.selected)
+                if query.selected
+                else (
+                    *query.extra_select,
+                    *query.values_select,
+                    *query.annotation_select,
+                )
+            )
         if iterable is ModelIterable:  # as ModelIterable makes them
             info = compiler.klass_info
             if info.get("related_klass_infos"):
@@ -157,6 +183,9 @@ class PreparedQuery(Generic[M]):
                     setattr(obj, name, row[position])
                 objects.append(obj)
             return objects
+        if compiled.keys is not None:
+            keys = compiled.keys
+            return [dict(zip(keys, row, strict=True)) for row in fetched]
         if compiled.flat:
             return [row[0] for row in fetched]
         return [tuple(row) for row in fetched]

@@ -62,8 +62,15 @@ def _time(value: dt.time) -> str:
     return text[:12] if value.microsecond else text
 
 
+# The types every response is full of, looked up by exact type before the checks below.
+_BY_TYPE = {dt.datetime: _datetime, dt.date: dt.date.isoformat, decimal.Decimal: str}
+
+
 def _default(value: Any) -> Any:
     """What orjson does not encode itself (or, for datetimes, not the way Django does)."""
+    convert = _BY_TYPE.get(type(value))
+    if convert is not None:
+        return convert(value)
     if isinstance(value, dt.datetime):
         return _datetime(value)
     if isinstance(value, dt.date):

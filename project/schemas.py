@@ -76,33 +76,44 @@ def _attribute_names(schema: type["Schema"]) -> Any:
     return names
 
 
-class Schema(NinjaSchema):
-    """Base of every request and response schema (strings checked by ``storable_text``).
+class OutSchema(NinjaSchema):
+    """Base of every response schema (and, through ``Schema``, every request schema).
 
-    Validating a model instance (every response) reads its attributes into a dict in one
-    pass instead of through ninja's ``DjangoGetter``, which costs a Python call with
-    several type checks per field and object (a page of 20 transactions: 200); values
-    that are not plain (managers, querysets, callables, files) still get ninja's
-    conversion, so the result is the same.
+    Validating a model instance or a dict (every response, its nested rows) reads its
+    values into a dict in one pass instead of through ninja's ``DjangoGetter``, which
+    costs a Python call with several type checks per field and object (a page of 20
+    transactions: 200); values that are not plain (managers, querysets, callables, files)
+    still get ninja's conversion, so the result is the same.
     """
 
     @model_validator(mode="wrap")
     @classmethod
     def _run_root_validator(cls, values: Any, handler: Any, info: ValidationInfo) -> Any:
-        if isinstance(values, models.Model):
+        is_dict = type(values) is dict
+        if is_dict or isinstance(values, models.Model):
             names = _attribute_names(cls)
             if names is not _NO_FAST_PATH:
                 data = {}
                 for key in names:
-                    try:
-                        value = getattr(values, key)
-                    except AttributeError:
-                        continue  # missing: the field's default, as with ninja's getter
+                    if is_dict:
+                        if key not in values:
+                            continue  # missing: the field's default, as with ninja's getter
+                        value = values[key]
+                    else:
+                        try:
+                            value = getattr(values, key)
+                        except AttributeError:
+                            continue
                     if type(value) not in _PLAIN_TYPES:
                         value = DjangoGetter(values, cls, info.context)._convert_result(value)
                     data[key] = value
                 return handler(data)
         return super()._run_root_validator(values, handler, info)
+
+
+class Schema(OutSchema):
+    """Base of every request schema: strings are checked by ``storable_text`` (responses,
+    read from the database, need not be)."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -121,7 +132,7 @@ class RowSchema(BaseModel):
         return storable_text(value)
 
 
-class ErrorOut(Schema):
+class ErrorOut(OutSchema):
     detail: str = Field(examples=["Not found."])
 
 
@@ -139,7 +150,7 @@ FieldErrorsOut = Annotated[
 BadRequestOut = FieldErrorsOut | ErrorOut
 
 
-class StatusOut(Schema):
+class StatusOut(OutSchema):
     status: str = Field(examples=["ok"])
 
 

@@ -4,7 +4,7 @@ import unicodedata
 from ninja import Field
 from pydantic import ConfigDict, field_validator
 
-from project.schemas import Schema, strip_whitespace
+from project.schemas import OutSchema, Schema, strip_whitespace
 from users import messages
 
 USERNAME_MAX_LENGTH = 150
@@ -35,13 +35,13 @@ class RegisterIn(Schema):
         return value
 
 
-class UserOut(Schema):
+class UserOut(OutSchema):
     id: int
     username: str
     email: str
 
 
-class MeOut(Schema):
+class MeOut(OutSchema):
     id: int
     username: str
     email: str
@@ -83,7 +83,7 @@ class TokenObtainIn(Schema):
     password: str = Field(min_length=1, max_length=128)
 
 
-class TokenPairOut(Schema):
+class TokenPairOut(OutSchema):
     access: str
     refresh: str
 
@@ -92,7 +92,7 @@ class TokenRefreshIn(Schema):
     refresh: str = Field(min_length=1, max_length=4096)
 
 
-class AccessOut(Schema):
+class AccessOut(OutSchema):
     access: str
     refresh: str = Field(
         None,
@@ -107,9 +107,9 @@ class TokenVerifyIn(Schema):
     token: str = Field(min_length=1, max_length=4096)
 
 
-class EmptyOut(Schema):
+class EmptyOut(OutSchema):
     pass
 
 
-class DetailOut(Schema):
+class DetailOut(OutSchema):
     detail: str

@@ -18,6 +18,7 @@ alive server cancels the statement itself first and the connection survives; ins
 ``project.database.deadline()`` it is the time left, when that is shorter.
 """
 
+import datetime as dt
 import itertools
 import math
 import os
@@ -28,6 +29,8 @@ import time
 
 import psycopg
 from django.db.backends.postgresql import base
+from psycopg.adapt import Loader
+from psycopg.types.datetime import TimestamptzLoader
 
 from project.database import seconds_left
 
@@ -154,8 +157,35 @@ def _quiet(connection: psycopg.Connection) -> bool:
     return not readable
 
 
+class _UtcTimestamptzLoader(Loader):
+    """Django's ``timestamptz`` loader for a UTC session, at the speed of psycopg's C one.
+
+    Django registers a pure-Python loader (parse, then ``replace(tzinfo=...)``) that costs
+    about 4 µs a value: 40 timestamps in a page of 20 transactions. When the session's
+    TimeZone is UTC, psycopg's own (C) loader gives the very same values (aware, in
+    ``datetime.timezone.utc``), so this one hands each value to it; ``timezone`` is what
+    Django's ``create_cursor`` compares to decide that no loader of its own is needed."""
+
+    timezone = dt.UTC
+
+    def __init__(self, oid: int, context=None) -> None:
+        super().__init__(oid, context)
+        # The optimised class psycopg registers for timestamptz (C when installed).
+        optimised = psycopg.adapters.get_loader(self.oid, psycopg.pq.Format.TEXT)
+        self._loader = (optimised or TimestamptzLoader)(oid, context)
+        self.load = self._loader.load  # called directly, without a frame of this class
+
+    def load(self, data):  # the class's answer; each instance uses its loader's own
+        return self._loader.load(data)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     Database = _Psycopg()
+
+    def init_connection_state(self):
+        super().init_connection_state()  # the session's TimeZone is settled by now
+        if self.timezone == dt.UTC and self.connection.info.parameter_status("TimeZone") == "UTC":
+            self.connection.adapters.register_loader("timestamptz", _UtcTimestamptzLoader)
 
     def close_if_health_check_failed(self):
         """``CONN_HEALTH_CHECKS`` without a round trip per request when nothing says the
