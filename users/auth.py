@@ -8,6 +8,8 @@ the user is read with one statement compiled once per database connection
 request.
 """
 
+import time
+
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 from ninja_jwt import state as jwt_state
@@ -53,11 +55,24 @@ def token_user(token: Token) -> User | None:
     return _user_for_claims(token)
 
 
+# Access tokens this process has verified, by their exact text: a client sends the same
+# one with every request for its whole lifetime, and its signature and fixed claims cannot
+# change. The times (exp, iat, nbf) are checked again on every use. Bounded: when full, it
+# starts over (a token missing here is simply verified again).
+_VERIFIED: dict[str, dict] = {}
+_VERIFIED_MAX = 10_000
+
+
 def access_claims(raw: str) -> dict | None:
     """The claims of a valid, unexpired *access* token, or None.
 
     What ``ninja_jwt.tokens.AccessToken(raw)`` accepts, without building the token object:
-    the signature, ``exp`` (required), the ``jti`` and the token type claims."""
+    the signature, ``exp`` (required), the ``jti`` and the token type claims. A token
+    verified before is only checked for its times again (``_in_time``), as PyJWT checks
+    them."""
+    claims = _VERIFIED.get(raw)
+    if claims is not None:
+        return claims if _in_time(claims) else None
     try:
         claims = jwt_state.token_backend.decode(raw)
     except TokenBackendError:
@@ -71,7 +86,21 @@ def access_claims(raw: str) -> dict | None:
         and claims.get(api_settings.TOKEN_TYPE_CLAIM) != AccessToken.token_type
     ):
         return None
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[raw] = claims
     return claims
+
+
+def _in_time(claims: dict) -> bool:
+    """PyJWT's time rules with ninja_jwt's leeway: not expired (``exp``), not issued
+    (``iat``) or valid (``nbf``) only in the future. The values are numbers: the first
+    decode checked that."""
+    now = time.time()
+    leeway = jwt_state.token_backend.get_leeway().total_seconds()
+    if int(claims["exp"]) <= now - leeway:
+        return False
+    return all(int(claims[name]) <= now + leeway for name in ("iat", "nbf") if name in claims)
 
 
 class JWTAuth(HttpBearer):

@@ -251,6 +251,55 @@ def test_bad_bearer_tokens_are_401_with_detail_only(api_client, user, kind):
     assert response["WWW-Authenticate"] == "Bearer"
 
 
+def test_a_token_is_verified_once_and_its_times_on_every_use(api_client, user, monkeypatch):
+    from ninja_jwt import state as jwt_state
+
+    access = RefreshToken.for_user(user).access_token
+    access.set_exp(lifetime=dt.timedelta(minutes=5))
+    header = {"HTTP_AUTHORIZATION": f"Bearer {access}"}
+    decoded = []
+    real_decode = jwt_state.token_backend.decode
+    monkeypatch.setattr(
+        jwt_state.token_backend, "decode", lambda raw: decoded.append(raw) or real_decode(raw)
+    )
+
+    assert api_client.get("/api/users/me/", **header).status_code == 200
+    assert api_client.get("/api/users/me/", **header).status_code == 200
+    assert len(decoded) == 1  # the second request did not decode it again
+    # Once its exp has passed (leeway 0), the remembered token is refused like any other.
+    later = access["exp"] + 1
+    monkeypatch.setattr("users.auth.time.time", lambda: later)
+    response = api_client.get("/api/users/me/", **header)
+    assert response.status_code == 401
+    assert response.json() == {"detail": messages.TOKEN_INVALID}
+
+
+def test_a_token_not_valid_yet_is_refused_even_when_remembered(api_client, user, monkeypatch):
+    access = RefreshToken.for_user(user).access_token
+    header = {"HTTP_AUTHORIZATION": f"Bearer {access}"}
+    assert api_client.get("/api/users/me/", **header).status_code == 200
+
+    earlier = access["iat"] - 60  # a clock now before the token's issue time
+    monkeypatch.setattr("users.auth.time.time", lambda: earlier)
+
+    assert api_client.get("/api/users/me/", **header).status_code == 401
+
+
+def test_tokens_that_fail_verification_are_never_remembered(api_client, user, monkeypatch):
+    from ninja_jwt import state as jwt_state
+
+    header = {"HTTP_AUTHORIZATION": _header_for(user, "wrong-signature")}
+    decoded = []
+    real_decode = jwt_state.token_backend.decode
+    monkeypatch.setattr(
+        jwt_state.token_backend, "decode", lambda raw: decoded.append(raw) or real_decode(raw)
+    )
+
+    assert api_client.get("/api/users/me/", **header).status_code == 401
+    assert api_client.get("/api/users/me/", **header).status_code == 401
+    assert len(decoded) == 2
+
+
 def test_missing_token_is_401(api_client):
     response = api_client.get("/api/budgets/")
 
