@@ -247,6 +247,29 @@ BUDGET_ORDER = (
 )
 
 
+# A page of the list, as Django's .values() of every column writes it: each column aliased
+# by its own name, the ORDER BY by position.
+BUDGET_PAGE = (
+    "SELECT "
+    + ", ".join(
+        f'"budgets_budget"."{column}" AS "{column}"'
+        for column in (
+            "id",
+            "created_at",
+            "updated_at",
+            "user_id",
+            "title",
+            "description",
+            "date",
+            "initial_amount",
+            "transactions_cents",
+            "transactions_count",
+        )
+    )
+    + ' FROM "budgets_budget" WHERE "budgets_budget"."user_id" = %s ORDER BY 7 DESC, 2 DESC, 1 DESC'
+)
+
+
 def budget_columns() -> str:
     return BUDGET_COLUMNS
 
@@ -272,7 +295,7 @@ def budget_list(environ, user, query):
         query,
         'SELECT COUNT(*) AS "rows" FROM "budgets_budget" WHERE "budgets_budget"."user_id" = %s '
         'GROUP BY "budgets_budget"."user_id"',
-        budget_columns() + 'WHERE "budgets_budget"."user_id" = %s' + BUDGET_ORDER,
+        BUDGET_PAGE,
         [user[0]],
         budget_out,
     )

@@ -123,7 +123,12 @@ class Budget(TimestampedModel):
     @property
     def balance(self) -> Decimal:
         """``initial_amount`` + every transaction (the stored total)."""
-        return self.initial_amount + cents_to_money(self.transactions_cents)
+        return self.balance_of(self.initial_amount, self.transactions_cents)
+
+    @staticmethod
+    def balance_of(initial_amount: Decimal, transactions_cents: int) -> Decimal:
+        """The balance from a budget's columns (for rows read as values, not objects)."""
+        return initial_amount + cents_to_money(transactions_cents)
 
 
 def category_name_key(name: str) -> str:

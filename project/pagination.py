@@ -51,20 +51,27 @@ def with_count(queryset: QuerySet, count: Callable[[], int]) -> QuerySet:
 @dataclass(frozen=True, slots=True)
 class Listing:
     """A list answered by prepared statements: ``page`` (paged) gives the rows of a page
-    (model instances, or dicts of the columns the response reads), ``count`` (one number,
-    or no row for none) how many there are, both run with ``values``; ``queryset()``
-    builds the queryset they stand for (same rows, same order), for keyset pages."""
+    (model instances, or dicts of the columns the response reads, which ``complete`` may
+    finish), ``count`` (one number, or no row for none) how many there are, both run with
+    ``values``; ``queryset()`` builds the queryset they stand for (same rows, same
+    order), for keyset pages."""
 
     page: PreparedQuery
     count: PreparedQuery
     values: dict[str, int]
     queryset: Callable[[], QuerySet]
+    # Completes each row of ``page`` in place (e.g. a value the model computes).
+    complete: Callable[[Any], None] | None = None
 
     def total(self) -> int:
         return self.count.first(**self.values) or 0
 
     def rows(self, offset: int, limit: int) -> list:
-        return self.page.rows(limit=limit, offset=offset, **self.values)
+        rows = self.page.rows(limit=limit, offset=offset, **self.values)
+        if self.complete is not None:
+            for row in rows:
+                self.complete(row)
+        return rows
 
 
 def _count(queryset: QuerySet) -> int:

@@ -136,3 +136,17 @@ def test_a_parameter_that_is_not_bound_as_itself_is_refused(user):
     )
     with pytest.raises(TypeError, match="select_related"):
         related.rows(budget=1)
+
+
+def test_values_dicts_have_the_querysets_keys_and_converted_values(user):
+    budget = make_budget(user, initial_amount="12.30", date=dt.date(2026, 5, 1))
+    columns = PreparedQuery(
+        lambda user: Budget.objects.filter(user=user).values("id", "initial_amount", "date")
+    )
+
+    assert columns.rows(user=user.pk) == list(
+        Budget.objects.filter(user=user).values("id", "initial_amount", "date")
+    )
+    assert columns.rows(user=user.pk) == [
+        {"id": budget.pk, "initial_amount": Decimal("12.30"), "date": dt.date(2026, 5, 1)}
+    ]

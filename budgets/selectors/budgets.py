@@ -67,11 +67,23 @@ def budget_listing(
         count=_COUNT,
         values={"user": user.pk},
         queryset=lambda: budget_list(user=user, ordering=ordering),
+        complete=_with_balance,
     )
 
 
+# A page's rows as dicts of every column (what BudgetOut reads, with the balance the model
+# computes), not model instances: the same statement, without making the objects.
+_COLUMNS = [field.attname for field in Budget._meta.concrete_fields]
+
+
+def _with_balance(row: dict) -> None:
+    row["balance"] = Budget.balance_of(row["initial_amount"], row["transactions_cents"])
+
+
 def _page(ordering: str) -> PreparedQuery:
-    return PreparedQuery(lambda user: budget_list(user=user, ordering=ordering), paged=True)
+    return PreparedQuery(
+        lambda user: budget_list(user=user, ordering=ordering).values(*_COLUMNS), paged=True
+    )
 
 
 _PAGES = {ordering: _page(ordering) for ordering in BUDGET_ORDERINGS}
