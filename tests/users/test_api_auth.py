@@ -251,17 +251,25 @@ def test_bad_bearer_tokens_are_401_with_detail_only(api_client, user, kind):
     assert response["WWW-Authenticate"] == "Bearer"
 
 
-def test_a_token_is_verified_once_and_its_times_on_every_use(api_client, user, monkeypatch):
+@pytest.fixture
+def decoded(monkeypatch) -> list[str]:
+    """The tokens PyJWT decodes (through ninja_jwt's backend) during the test."""
     from ninja_jwt import state as jwt_state
 
+    calls: list[str] = []
+    real_decode = jwt_state.token_backend.decode
+    monkeypatch.setattr(
+        jwt_state.token_backend, "decode", lambda raw: calls.append(raw) or real_decode(raw)
+    )
+    return calls
+
+
+def test_a_token_is_verified_once_and_its_times_on_every_use(
+    api_client, user, monkeypatch, decoded
+):
     access = RefreshToken.for_user(user).access_token
     access.set_exp(lifetime=dt.timedelta(minutes=5))
     header = {"HTTP_AUTHORIZATION": f"Bearer {access}"}
-    decoded = []
-    real_decode = jwt_state.token_backend.decode
-    monkeypatch.setattr(
-        jwt_state.token_backend, "decode", lambda raw: decoded.append(raw) or real_decode(raw)
-    )
 
     assert api_client.get("/api/users/me/", **header).status_code == 200
     assert api_client.get("/api/users/me/", **header).status_code == 200
@@ -285,15 +293,8 @@ def test_a_token_not_valid_yet_is_refused_even_when_remembered(api_client, user,
     assert api_client.get("/api/users/me/", **header).status_code == 401
 
 
-def test_tokens_that_fail_verification_are_never_remembered(api_client, user, monkeypatch):
-    from ninja_jwt import state as jwt_state
-
+def test_tokens_that_fail_verification_are_never_remembered(api_client, user, decoded):
     header = {"HTTP_AUTHORIZATION": _header_for(user, "wrong-signature")}
-    decoded = []
-    real_decode = jwt_state.token_backend.decode
-    monkeypatch.setattr(
-        jwt_state.token_backend, "decode", lambda raw: decoded.append(raw) or real_decode(raw)
-    )
 
     assert api_client.get("/api/users/me/", **header).status_code == 401
     assert api_client.get("/api/users/me/", **header).status_code == 401
