@@ -18,8 +18,9 @@ prepared query; the paginated ones take ``LIMIT``/``OFFSET`` as parameters.
     BUDGET.first(user=request.auth.pk, budget=12)
 """
 
+import inspect
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from django.db import connections, router
 from django.db.models import QuerySet
@@ -67,25 +68,38 @@ class _Compiled:
         probes = {name: _PROBE_BASE - i for i, name in enumerate(prepared.parameters)}
         queryset = prepared.build(**probes)
         iterable = queryset._iterable_class
+        query = queryset.query
         if iterable not in _ITERABLES:
             raise TypeError(f"Cannot prepare a {iterable.__name__} queryset.")
-        compiler = queryset.query.get_compiler(connection=connection)
+        if queryset._prefetch_related_lookups:
+            raise TypeError("Cannot prepare a queryset with prefetch_related().")
+        if prepared.paged and (query.is_sliced or query.select_for_update):
+            raise TypeError("A paged query takes its own LIMIT: no slice, no FOR UPDATE.")
+        compiler = query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         by_probe = {value: name for name, value in probes.items()}
-        slots: list[tuple[bool, Any]] = []  # (is a parameter, its name or the constant)
+        slots: list[str] = []  # the parameter each %s stands for
+        constants = []
         for value in params:
             name = by_probe.get(value) if type(value) is int else None
-            slots.append((True, name) if name is not None else (False, value))
-        missing = set(prepared.parameters) - {name for is_param, name in slots if is_param}
+            if name is None:
+                constants.append(value)
+            slots.append(name)
+        missing = set(prepared.parameters) - set(slots)
         inlined = [name for name, value in probes.items() if str(value) in sql]
         if missing or inlined:
             raise TypeError(
                 f"Cannot prepare {prepared!r}: parameters {sorted(missing | set(inlined))} "
                 "are not bound parameters of its SQL."
             )
+        if constants:
+            # A value computed when the queryset is built (today's date, a setting) would
+            # be frozen at the first compile: only the caller's values may be parameters.
+            raise TypeError(f"Cannot prepare {prepared!r}: constant parameters {constants!r}.")
+        if compiler.has_extra_select or compiler.col_count != len(compiler.select):
+            raise TypeError(f"Cannot prepare {prepared!r}: its rows carry extra columns.")
         columns = [column for column, _, _ in compiler.select]
         self.model = None
-        query = queryset.query
         # .values(): dicts with the names ValuesIterable gives them.
         self.keys = None
         if iterable is ValuesIterable:
@@ -126,6 +140,8 @@ class PreparedQuery(Generic[M]):
 
     def __init__(self, build: Callable[..., QuerySet], *, paged: bool = False) -> None:
         code = build.__code__
+        if code.co_kwonlyargcount or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+            raise TypeError("Name every parameter as a plain argument of build.")
         self.build = build
         self.parameters: tuple[str, ...] = code.co_varnames[: code.co_argcount]
         self.paged = paged
@@ -163,7 +179,7 @@ class PreparedQuery(Generic[M]):
             raise TransactionManagementError(
                 "select_for_update cannot be used outside of a transaction."
             )
-        params = [values[item] if is_param else item for is_param, item in compiled.slots]
+        params = [values[name] for name in compiled.slots]
         if self.paged:
             if limit is None:
                 raise TypeError("A paged query needs a limit.")

@@ -150,3 +150,41 @@ def test_values_dicts_have_the_querysets_keys_and_converted_values(user):
     assert columns.rows(user=user.pk) == [
         {"id": budget.pk, "initial_amount": Decimal("12.30"), "date": dt.date(2026, 5, 1)}
     ]
+
+
+def _every_prepared_query() -> list[PreparedQuery]:
+    import importlib
+
+    found = []
+    for name in (
+        "users.auth",
+        "budgets.selectors.budgets",
+        "budgets.selectors.transactions",
+        "budgets.services.locking",
+        "budgets.reports",
+    ):
+        for value in vars(importlib.import_module(name)).values():
+            candidates = value.values() if isinstance(value, dict) else [value]
+            found += [item for item in candidates if isinstance(item, PreparedQuery)]
+    return found
+
+
+def test_every_prepared_query_of_the_app_compiles_with_only_its_parameters():
+    prepared = _every_prepared_query()
+
+    assert len(prepared) >= 29
+    with db_transaction.atomic():
+        for query in prepared:
+            assert query.sql().count("%s") == len(query.compiled().slots) + 2 * query.paged
+
+
+def test_what_would_be_frozen_or_broken_is_refused(user):
+    today = dt.date(2026, 1, 1)
+    constant = PreparedQuery(lambda user: Budget.objects.filter(user=user, date__lte=today))
+    with pytest.raises(TypeError, match="constant"):
+        constant.rows(user=user.pk)
+    sliced = PreparedQuery(lambda user: Budget.objects.filter(user=user)[:5], paged=True)
+    with pytest.raises(TypeError, match="LIMIT"):
+        sliced.rows(limit=1, user=user.pk)
+    with pytest.raises(TypeError, match="plain argument"):
+        PreparedQuery(lambda *, user: Budget.objects.filter(user=user))

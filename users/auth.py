@@ -10,6 +10,8 @@ request.
 
 import time
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 from ninja_jwt import state as jwt_state
@@ -61,6 +63,14 @@ def token_user(token: Token) -> User | None:
 # starts over (a token missing here is simply verified again).
 _VERIFIED: dict[str, dict] = {}
 _VERIFIED_MAX = 10_000
+
+
+@receiver(setting_changed)
+def _forget_verified_tokens(*, setting: str, **kwargs) -> None:
+    """A new signing key or token rule must judge every token afresh (tests change them;
+    a deployment restarts)."""
+    if setting in ("NINJA_JWT", "SECRET_KEY"):
+        _VERIFIED.clear()
 
 
 def access_claims(raw: str) -> dict | None:

@@ -293,6 +293,32 @@ def test_a_token_not_valid_yet_is_refused_even_when_remembered(api_client, user,
     assert api_client.get("/api/users/me/", **header).status_code == 401
 
 
+@pytest.mark.parametrize("change", ["logout-all", "deactivate"])
+def test_a_remembered_token_still_ends_with_its_session(api_client, user, decoded, change):
+    header = bearer(user)
+    assert api_client.get("/api/users/me/", **header).status_code == 200
+    assert api_client.get("/api/users/me/", **header).status_code == 200
+    assert len(decoded) == 1  # remembered from here on
+
+    if change == "logout-all":
+        assert api_client.post("/api/users/logout-all/", **header).status_code == 200
+    else:
+        User.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert api_client.get("/api/users/me/", **header).status_code == 401
+
+
+def test_a_new_signing_key_or_token_rule_forgets_the_remembered_tokens(api_client, user, settings):
+    from users import auth
+
+    assert api_client.get("/api/users/me/", **bearer(user)).status_code == 200
+    assert auth._VERIFIED
+
+    settings.NINJA_JWT = {**settings.NINJA_JWT, "LEEWAY": 0}
+
+    assert auth._VERIFIED == {}
+
+
 def test_tokens_that_fail_verification_are_never_remembered(api_client, user, decoded):
     header = {"HTTP_AUTHORIZATION": _header_for(user, "wrong-signature")}
 
